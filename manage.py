@@ -1,0 +1,120 @@
+"""The `clinic` command (click, through Flask's CLI).
+
+Commands that work on the data build a Runtime from the environment; they do not need
+the web app. `clinic run` starts everything (see clinic/launcher.py).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import FlaskGroup
+
+from clinic.config import Config, ConfigError
+from clinic.models import ROLES
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from wsgi import create_app
+
+    return create_app()
+
+
+def _config() -> Config:
+    try:
+        return Config.from_env()
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def cli() -> None:
+    """คลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ / BMA consultation clinic."""
+
+
+@cli.command("run")
+def run_command() -> None:
+    """Start the web app, the worker and (when REDIS_URL is unset) an embedded Redis."""
+    from clinic import launcher
+
+    try:
+        sys.exit(launcher.run(_config()))
+    except ConfigError as exc:
+        _fail(exc)
+
+
+@cli.command("migrate")
+def migrate_command() -> None:
+    """Apply migrations and seed reference data (both idempotent)."""
+    from clinic import launcher
+
+    try:
+        launcher.prepare_database(_config(), say=click.echo)
+    except ConfigError as exc:
+        _fail(exc)
+    click.echo("ฐานข้อมูลเป็นปัจจุบัน / Database is up to date")
+
+
+@cli.command("seed")
+def seed_command() -> None:
+    """Insert missing reference data (agency types, agencies, topics, survey items)."""
+    from clinic import reference
+    from clinic.db import Database
+
+    database = Database(_config().database_url)
+    with database.transaction() as session:
+        added = reference.seed(session)
+    click.echo(
+        f"added {added.agency_types} agency types, {added.topics} topics, "
+        f"{added.survey_items} survey items, {added.agencies} agencies"
+    )
+
+
+@cli.command("worker")
+def worker_command() -> None:
+    """Run the RQ worker with its scheduler."""
+    import worker
+
+    sys.exit(worker.main())
+
+
+@cli.group("user")
+def user_group() -> None:
+    """Staff accounts."""
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
+@click.option("--name", "display_name", default="", help="Display name (Thai).")
+@click.option("--password", default=None, help="Leave out to generate one (printed once).")
+def user_create(username: str, role: str, display_name: str, password: str | None) -> None:
+    """Create a staff account."""
+    from clinic import staff
+    from clinic.clock import Clock
+    from clinic.db import Database
+
+    generated = password is None
+    password = password or staff.generate_password()
+    database = Database(_config().database_url)
+    try:
+        with database.transaction() as session:
+            staff.create_user(
+                session, username=username, password=password, role=role, now=Clock().now(), display_name=display_name
+            )
+    except staff.StaffError as exc:
+        _fail(exc)
+    click.echo(f"created {role} {username}")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+if __name__ == "__main__":
+    cli()

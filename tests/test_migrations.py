@@ -1,0 +1,44 @@
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from clinic import reference
+from clinic.db import Base, Database
+from clinic.models import Agency, AgencyType, SurveyItem, Topic
+
+
+def test_migrations_match_the_models(database: Database) -> None:
+    with database.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_seed_is_complete_and_idempotent(database: Database) -> None:
+    with database.transaction() as session:
+        reference.seed(session)
+        again = reference.seed(session)
+        assert (again.agency_types, again.topics, again.survey_items, again.agencies) == (0, 0, 0, 0)
+        assert session.scalars(select(AgencyType.code).order_by(AgencyType.sort_order)).all() == [
+            "bureau", "district", "permanent_secretary_office", "council_governor_secretariat", "other",
+        ]  # fmt: skip
+        assert session.scalars(select(Topic.code).order_by(Topic.sort_order)).all() == [
+            "saraban", "letters", "ceremony", "other",
+        ]  # fmt: skip
+        districts = session.scalar(select(func.count()).where(Agency.agency_type_code == "district"))
+        assert districts == 50
+        assert session.scalar(select(SurveyItem.key).where(SurveyItem.position == 4)) == "overall"
+
+
+def test_seed_never_undoes_an_admin_rename(database: Database) -> None:
+    with database.transaction() as session:
+        reference.seed(session)
+        agency = session.scalar(select(Agency).where(Agency.code == "bureau-26"))
+        agency.name_th = "สำนักดิจิทัล (ชื่อใหม่)"
+    with database.transaction() as session:
+        reference.seed(session)
+        assert session.scalar(select(Agency.name_th).where(Agency.code == "bureau-26")) == "สำนักดิจิทัล (ชื่อใหม่)"
+
+
+def test_button_labels_fit_the_chat_platforms() -> None:
+    for _code, _th, _en, short in reference.AGENCY_TYPES + reference.TOPICS:
+        assert len(short) <= 20, short

@@ -1,0 +1,61 @@
+"""The RQ worker, with RQ's scheduler, and the clock tick that drives the sweeps.
+
+Run: `python -m worker` (or `clinic worker`). On start it rebuilds the SLA queue from
+the database, so a flushed or replaced Redis loses no deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+import redis
+from rq import SimpleWorker
+
+from clinic import sla
+from clinic.config import Config, ConfigError
+from clinic.launcher import check_redis
+from clinic.runtime import Runtime, redis_url, set_runtime
+from clinic.tasks import TICK_SECONDS, schedule_tick
+
+log = logging.getLogger("clinic.worker")
+
+
+def _tick_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Queue the tick every few seconds; the tick job itself runs in the worker."""
+    while not stop.is_set():
+        try:
+            schedule_tick(runtime)
+        except redis.RedisError as exc:
+            log.warning("tick not queued (%s); retrying", exc)
+        stop.wait(TICK_SECONDS)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = Config.from_env()
+        check_redis(redis_url(config))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    runtime = Runtime(config)
+    set_runtime(runtime)
+    rebuilt = sla.rebuild(runtime)
+    log.info("SLA queue rebuilt from the database: %d open tickets", rebuilt)
+
+    stop = threading.Event()
+    threading.Thread(target=_tick_loop, args=(runtime, stop), name="clinic-tick", daemon=True).start()
+    # SimpleWorker runs jobs in this process: our jobs are short database work, and
+    # forking a horse per job would dominate their cost.
+    worker = SimpleWorker([runtime.queue], connection=runtime.redis)
+    try:
+        worker.work(with_scheduler=True, logging_level="INFO")
+    finally:
+        stop.set()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The app factory: one Flask app that mounts the bot and desk blueprints.
+
+gunicorn serves `wsgi:create_app()`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import redis
+from flask import Flask, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from clinic.config import MAX_WEBHOOK_BYTES, Config, ConfigError
+from clinic.runtime import Runtime
+
+
+def create_app(runtime: Runtime | None = None) -> Flask:
+    if runtime is None:
+        try:
+            runtime = Runtime(Config.from_env())
+        except ConfigError as exc:
+            # One clear line, not a traceback, for a misconfigured deployment.
+            print(f"configuration error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+    config = runtime.config
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=MAX_WEBHOOK_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        REMEMBER_COOKIE_SECURE=config.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["clinic"] = runtime
+
+    import bot
+    import desk
+
+    bot.init_app(app)
+    desk.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        state = {"database": "ok", "redis": "ok"}
+        try:
+            with runtime.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            state["database"] = f"down: {exc.__class__.__name__}"
+        try:
+            runtime.redis.ping()
+        except (redis.RedisError, OSError) as exc:
+            state["redis"] = f"down: {exc.__class__.__name__}"
+        healthy = all(value == "ok" for value in state.values())
+        return jsonify(status="ok" if healthy else "down", **state), 200 if healthy else 503
+
+    return app
