@@ -27,6 +27,23 @@ MAX_LABEL = 20
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
 
 
+# Messenger's standard messaging window after the user's last message.
+MESSENGER_WINDOW = timedelta(hours=24)
+# Past this, even a staff reply with the HUMAN_AGENT tag may not be sent.
+MESSENGER_HUMAN_AGENT_WINDOW = timedelta(days=7)
+
+
+def may_send_automatic(requester: Requester, now: datetime) -> bool:
+    """Whether an automatic message (survey, reminder) may go to this requester now.
+
+    Messenger forbids automatic messages more than 24 h after the user's last
+    message; LINE and the web chat have no such window.
+    """
+    if requester.channel != "messenger":
+        return True
+    return requester.last_inbound_at is not None and now - requester.last_inbound_at <= MESSENGER_WINDOW
+
+
 def text(body: str, quick_replies: list[dict[str, str]] | None = None) -> dict[str, Any]:
     message: dict[str, Any] = {"text": body}
     if quick_replies:

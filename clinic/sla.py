@@ -52,6 +52,13 @@ def untrack(session: Session, ticket: Ticket) -> None:
     on_commit(session, _remove)
 
 
+def ordered_ids(runtime: Runtime, start: int = 0, stop: int = -1) -> list[tuple[int, float]]:
+    """Open ticket ids with their deadline (epoch seconds), soonest first: the live queue."""
+    return [
+        (int(member), score) for member, score in runtime.redis.zrange(due_key(runtime), start, stop, withscores=True)
+    ]
+
+
 def rebuild(runtime: Runtime) -> int:
     """Replace the live queue with the open tickets of the database; return how many."""
     with runtime.db.transaction() as session:

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clinic import audit, outbox, sla
+from clinic import audit, outbox, settings, sla
 from clinic.models import Attachment, Message, Requester, StaffUser, Ticket, TicketCounter, Topic
 from clinic.runtime import runtime_of
 from clinic.thaidate import BANGKOK, be_year
@@ -114,7 +114,7 @@ def open_ticket(
         raise TicketError("ยังไม่ได้ระบุประเภทหน่วยงาน / The requester's agency type is not set")
     if session.get(Topic, topic_code) is None:
         raise TicketError(f"ไม่รู้จักหัวข้อ {topic_code!r} / Unknown topic {topic_code!r}")
-    config = runtime_of(session).config
+    timings = settings.sla(session, runtime_of(session).config)
     ticket = Ticket(
         number=next_number(session, now),
         requester=requester,
@@ -127,7 +127,7 @@ def open_ticket(
         subject=_subject(body, attachments),
         posted_at=now,
         sla_started_at=now,
-        due_at=now + timedelta(hours=config.sla_hours),
+        due_at=now + timedelta(hours=timings.hours),
     )
     session.add(ticket)
     session.flush()
@@ -255,13 +255,13 @@ def reopen(
     """Reopen a closed ticket: a new SLA clock starts now (see the module's SLA rule)."""
     if ticket.status != "closed":
         raise TicketError("เรื่องนี้ยังไม่ปิด / This ticket is not closed")
-    config = runtime_of(session).config
+    timings = settings.sla(session, runtime_of(session).config)
     assert ticket.closed_at is not None
     ticket.sla_missed_before = ticket.sla_missed_before or ticket.closed_at > ticket.due_at
     ticket.status = "open"
     ticket.closed_at = None
     ticket.sla_started_at = now
-    ticket.due_at = now + timedelta(hours=config.sla_hours)
+    ticket.due_at = now + timedelta(hours=timings.hours)
     ticket.reopen_count += 1
     _add_message(session, ticket, kind="system", body="เปิดเรื่องอีกครั้ง / Reopened", now=now, author=staff)
     sla.track(session, ticket)
