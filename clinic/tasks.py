@@ -35,4 +35,9 @@ def tick() -> None:
 
 
 def _sweeps() -> list[tuple[str, Callable[[Runtime], object]]]:
-    return []
+    from clinic import sla, survey
+
+    return [
+        ("sla", sla.sweep),
+        ("survey", survey.sweep),
+    ]

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clinic import audit, outbox, settings, sla
+from clinic import audit, outbox, settings, sla, survey
 from clinic.models import Attachment, Message, Requester, StaffUser, Ticket, TicketCounter, Topic
 from clinic.runtime import runtime_of
 from clinic.thaidate import BANGKOK, be_year
@@ -237,6 +237,7 @@ def close(
     ticket.closed_at = now
     _add_message(session, ticket, kind="system", body="ปิดเรื่อง / Closed", now=now, author=staff)
     sla.untrack(session, ticket)
+    survey.start(session, ticket, now)
     audit.record(
         session, now=now, action="ticket.close", target_type="ticket", target_id=ticket.number,
         within_sla=bool(ticket.completed_within_sla), **_actor(staff, actor),
@@ -265,6 +266,7 @@ def reopen(
     ticket.reopen_count += 1
     _add_message(session, ticket, kind="system", body="เปิดเรื่องอีกครั้ง / Reopened", now=now, author=staff)
     sla.track(session, ticket)
+    survey.withdraw(session, ticket)
     audit.record(
         session, now=now, action="ticket.reopen", target_type="ticket", target_id=ticket.number,
         due_at=ticket.due_at.isoformat(), **_actor(staff, actor),
