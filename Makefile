@@ -30,8 +30,13 @@ test: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
+# wrk generates the webhook load; installed here when missing and we may (root with apt), else
+# the bench falls back to a Python load generator and says so in its results.
 bench: install-test
-	$(PY) -m bench.run
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }; } || \
+	  echo "wrk is not installed: the bench uses its Python load generator"
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
