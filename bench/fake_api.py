@@ -36,15 +36,19 @@ class TimedFakeApi(FakeApiServer):
             self.arrived.append((at, recorded))
         return result
 
-    def reply_arrivals(self) -> dict[str, float]:
-        """replyToken -> when the first reply with it arrived."""
+    def first_deliveries(self) -> dict[str, float]:
+        """When each message to a requester was first accepted: by replyToken, and by "to:<user>" for a push."""
         with self._lock:
             arrived = list(self.arrived)
         first: dict[str, float] = {}
         for at, recorded in arrived:
-            if recorded.path == "/v2/bot/message/reply" and recorded.status == 200:
-                token = (recorded.json or {}).get("replyToken", "")
-                first.setdefault(token, at)
+            if recorded.status != 200 or recorded.method != "POST":
+                continue
+            payload = recorded.json or {}
+            if recorded.path == "/v2/bot/message/reply":
+                first.setdefault(payload.get("replyToken", ""), at)
+            elif recorded.path == "/v2/bot/message/push":
+                first.setdefault(f"to:{payload.get('to', '')}", at)
         return first
 
 

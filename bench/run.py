@@ -35,12 +35,14 @@ from pathlib import Path
 from typing import Any
 
 import redis
+import requests
 from rq import Queue
 from sqlalchemy import text
 
 from bench import dataset, load
+from bench.fake_api import TimedFakeApi
 from bench.line_events import many_signed
-from bench.processes import Gunicorn, SlowFakeApi
+from bench.processes import Gunicorn, SlowFakeApi, Worker
 
 RESULTS = Path(__file__).with_name("results")
 PARTS = ("intake", "e2e", "sla", "kpi", "inbox")
@@ -243,6 +245,95 @@ def part_intake(bench: Bench) -> None:
     bench.data["intake"] = {"connections": connections, "seconds": bench.seconds, "variants": summary}
 
 
+# --- part 2: end to end ----------------------------------------------------------------
+
+
+def _send_paced(url: str, events: list, rate: float) -> dict[str, float]:
+    """POST events at `rate` per second from one keep-alive client; return when each was sent."""
+    sent: dict[str, float] = {}
+    start = time.monotonic()
+    with requests.Session() as session:
+        for index, event in enumerate(events):
+            pause = start + index / rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            sent[event.reply_token] = time.time()
+            answer = session.post(
+                url + load.WEBHOOK_PATH,
+                data=event.body,
+                headers={"Content-Type": "application/json", "X-Line-Signature": event.signature},
+                timeout=10,
+            )
+            answer.raise_for_status()
+    return sent
+
+
+def _delivery_latencies(fake: TimedFakeApi, events: list, sent: dict[str, float], timeout: float) -> list[float]:
+    """Seconds from each webhook to its first reply at the fake API; waits up to `timeout` for all of them."""
+
+    def arrival(first: dict[str, float], event: Any) -> float | None:
+        return first.get(event.reply_token) or first.get(f"to:{event.user_id}")
+
+    deadline = time.monotonic() + timeout
+    while True:
+        first = fake.first_deliveries()
+        if all(arrival(first, e) is not None for e in events) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return [at - sent[e.reply_token] for e in events if (at := arrival(first, e)) is not None]
+
+
+def part_e2e(bench: Bench) -> None:
+    """From a webhook arriving to its reply reaching the local API server, with the worker running."""
+    rate = 20.0
+    count = int(rate * bench.seconds * 2)
+    kind = bench.backends[0]
+    fake = TimedFakeApi()
+    fake.start()
+    try:
+        with bench.database(kind) as db, bench.product_env(db.url, fake.url) as env, ExitStack() as stack:
+            web = Gunicorn(
+                "wsgi:create_app()", env, workers=WEB_WORKERS, threads=WEB_THREADS, log_path=bench.workdir / "e2e.log"
+            )
+            stack.callback(web.stop)
+            worker = Worker(env, log_path=bench.workdir / "e2e-worker.log")
+            stack.callback(worker.stop)
+            warm = many_signed(CHANNEL_SECRET, 20, users=20, tag=f"e2e-warm-{uuid.uuid4().hex}")
+            _delivery_latencies(fake, warm, _send_paced(web.url, warm, rate), timeout=60)
+            p50s, p99s, delivered, total = [], [], 0, 0
+            for _ in range(bench.repeats):
+                # Each event from a new requester: the bot's first answer (the intake question) is the reply timed.
+                events = many_signed(CHANNEL_SECRET, count, users=count, tag=f"e2e-{uuid.uuid4().hex}")
+                latencies = _delivery_latencies(fake, events, _send_paced(web.url, events, rate), timeout=60)
+                total += len(events)
+                delivered += len(latencies)
+                if latencies:
+                    p50s.append(statistics.median(latencies))
+                    p99s.append(statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0])
+            if not worker.alive:
+                raise RuntimeError(f"the worker died:\n{worker.log_tail()}")
+    finally:
+        fake.stop()
+    bench.rows.append(
+        Row(
+            "end to end",
+            f"webhook → reply at the API, {rate:.0f} events/s, {kind}: p50 / p99",
+            f"{fmt_ms(median(p50s))} / {fmt_ms(median(p99s))}",
+        )  # fmt: skip
+    )
+    bench.rows.append(
+        Row(
+            "end to end",
+            "replies delivered / webhooks sent",
+            f"{delivered:,} / {total:,}",
+            goal="none lost",
+            met=delivered == total,
+        )  # fmt: skip
+    )
+    bench.data["e2e"] = {"rate_per_s": rate, "events_per_run": count, "backend": kind, "p50_s": p50s, "p99_s": p99s,
+                         "delivered": delivered, "sent": total}  # fmt: skip
+
+
 # --- the whole run -----------------------------------------------------------------------
 
 
@@ -265,6 +356,7 @@ def machine() -> dict[str, Any]:
 
 PART_FUNCTIONS: dict[str, Callable[[Bench], None]] = {
     "intake": part_intake,
+    "e2e": part_e2e,
 }
 
 
