@@ -116,5 +116,28 @@ def user_create(username: str, role: str, display_name: str, password: str | Non
         click.echo(f"password: {password}")
 
 
+@cli.group("sla")
+def sla_group() -> None:
+    """The SLA queue in Redis."""
+
+
+@sla_group.command("rebuild", with_appcontext=False)
+def sla_rebuild() -> None:
+    """Rebuild the SLA queue from the open tickets and the warnings already sent."""
+    import redis
+
+    from clinic import sla
+    from clinic.runtime import Runtime
+
+    runtime = Runtime(_config())
+    try:
+        count = sla.rebuild(runtime)
+    except redis.RedisError as exc:
+        _fail(RuntimeError(f"ติดต่อ Redis ไม่ได้ / Redis is unreachable: {exc}"))
+    finally:
+        runtime.close()
+    click.echo(f"สร้างคิว SLA ใหม่แล้ว: {count} เรื่องที่ยังเปิดอยู่ / SLA queue rebuilt: {count} open tickets")
+
+
 if __name__ == "__main__":
     cli()
