@@ -334,6 +334,66 @@ def part_e2e(bench: Bench) -> None:
                          "delivered": delivered, "sent": total}  # fmt: skip
 
 
+# --- part 4: KPI ---------------------------------------------------------------------------
+
+KPI_NOW = datetime(2026, 9, 20, 3, 0, tzinfo=UTC)  # late in fiscal year 2569, so the year is nearly full
+KPI_YEAR_BE = 2569
+
+
+def part_kpi(bench: Bench) -> None:
+    """The KPI query for one fiscal year against one plain GROUP BY over the same rows (the ceiling)."""
+    from sqlalchemy import func, select
+
+    from clinic import kpi
+    from clinic.models import Ticket
+    from clinic.thaidate import fiscal_year_bounds
+
+    sizes = [100_000] + ([1_000_000] if bench.full else [])
+    period = kpi.Period.between(*fiscal_year_bounds(KPI_YEAR_BE))
+    start, end = period.utc_bounds()
+    figures = []
+    for kind in bench.backends:
+        for size in sizes:
+            with bench.database(kind) as db:
+                filled = dataset.fill(db, size, fiscal_year_be=KPI_YEAR_BE, open_share=0.01, now=KPI_NOW)
+
+                def product(db: dataset.BenchDatabase = db) -> kpi.Kpi:
+                    with db.database.Session() as session:
+                        return kpi.compute(session, period, KPI_NOW)
+
+                def ceiling(db: dataset.BenchDatabase = db) -> list[Any]:
+                    with db.database.Session() as session:
+                        plain = (
+                            select(Ticket.agency_type_code, func.count())
+                            .where(Ticket.posted_at >= start, Ticket.posted_at < end)
+                            .group_by(Ticket.agency_type_code)
+                        )
+                        return list(session.execute(plain).all())
+
+                kpi_s, result = timed(product, bench.repeats)
+                plain_s, plain_rows = timed(ceiling, bench.repeats)
+            counted = sum(n for _, n in plain_rows)
+            if result.consultations != counted or counted != filled.in_fiscal_year:
+                raise RuntimeError(f"KPI {result.consultations}, GROUP BY {counted}, data {filled.in_fiscal_year}")
+            ratio = kpi_s / plain_s
+            bench.rows.append(
+                Row(
+                    "KPI, one fiscal year",
+                    f"{size:,} tickets ({counted:,} in the year), {kind}",
+                    fmt_ms(kpi_s),
+                    f"plain GROUP BY {fmt_ms(plain_s)}",
+                    f"{ratio:.1f}×",
+                    "≤ 3× the GROUP BY",
+                    ratio <= 3,
+                )  # fmt: skip
+            )
+            figures.append({"backend": kind, "tickets": size, "in_year": counted, "kpi_s": kpi_s,
+                            "group_by_s": plain_s, "ratio": ratio})  # fmt: skip
+    if not bench.full:
+        bench.notes.append("KPI: 1,000,000 tickets runs with --full (it adds about 2 minutes).")
+    bench.data["kpi"] = figures
+
+
 # --- the whole run -----------------------------------------------------------------------
 
 
@@ -357,6 +417,7 @@ def machine() -> dict[str, Any]:
 PART_FUNCTIONS: dict[str, Callable[[Bench], None]] = {
     "intake": part_intake,
     "e2e": part_e2e,
+    "kpi": part_kpi,
 }
 
 
