@@ -1,0 +1,591 @@
+"""The conversation with a requester, the same on LINE, Messenger and the web chat.
+
+`respond(session, requester, incoming, now)` takes one thing the user sent and returns the
+bot's answer as channel-neutral messages (see `clinic.outbox`); it may open a ticket or add
+to one. It never sends anything itself and never commits: the caller queues the answer in
+the outbox within the same transaction.
+
+Order of handling, the same for every input:
+1. a staff member's LINE linking code;
+2. global commands (menu, status, new question, cancel, change agency);
+3. a side flow that may consume the input (the satisfaction survey, `clinic.survey`);
+4. the step the requester is at: intake (agency type, agency, name, position), topic,
+   question, or idle (a message joins the open ticket, or starts a new question).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.choices import Choice, agency_label, by_name, by_number_or_label, normalize, short_label
+from clinic import outbox, settings, staff_link, tickets
+from clinic.models import Agency, AgencyType, ChatSession, Requester, Ticket, Topic
+from clinic.runtime import runtime_of
+from clinic.thaidate import format_datetime, format_datetime_en
+from clinic.tickets import NewAttachment
+
+PAGE_SIZE = 10  # agencies per page: 10 + previous + next stays under the 13-button limit
+MAX_TEXT = 4000
+
+Message = dict[str, Any]
+
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "menu": ("เมนู", "เมนูหลัก", "ช่วยเหลือ", "menu", "help", "?"),
+    "status": ("สถานะ", "ติดตาม", "ติดตามเรื่อง", "เรื่องของฉัน", "สถานะคำถาม", "status"),
+    "new": ("ถามใหม่", "คำถามใหม่", "ถามคำถามใหม่", "new", "new question", "ask"),
+    "cancel": ("ยกเลิก", "cancel", "stop"),
+    "agency": ("เปลี่ยนหน่วยงาน", "แก้ไขหน่วยงาน", "แก้ไขข้อมูล", "change agency", "agency", "profile"),
+}
+_COMMAND_OF = {normalize(word): name for name, words in COMMANDS.items() for word in words}
+
+NEXT_WORDS = {normalize(w) for w in ("ถัดไป", "หน้าถัดไป", "next", "more", "▶ ถัดไป")}
+PREV_WORDS = {normalize(w) for w in ("ก่อนหน้า", "ย้อนกลับ", "previous", "prev", "back", "◀ ก่อนหน้า")}
+SKIP_WORDS = {normalize(w) for w in ("ข้าม", "skip", "ไม่ระบุ", "-")}
+YES_WORDS = {normalize(w) for w in ("ใช้ชื่อนี้", "ใช่", "ตกลง", "yes", "ok")}
+LIST_WORDS = {normalize(w) for w in ("เลือกจากรายการ", "รายการ", "list", "no", "ไม่ใช่")}
+
+MENU_BUTTONS = [
+    {"label": "ถามใหม่ / New", "text": "ถามใหม่"},
+    {"label": "สถานะ / Status", "text": "สถานะ"},
+    {"label": "หน่วยงาน / Agency", "text": "เปลี่ยนหน่วยงาน"},
+    {"label": "ยกเลิก / Cancel", "text": "ยกเลิก"},
+]
+SKIP_BUTTON = {"label": "ข้าม / Skip", "text": "ข้าม"}
+CANCEL_BUTTON = {"label": "ยกเลิก / Cancel", "text": "ยกเลิก"}
+
+STATUS_LABELS = {
+    "open": "รอเจ้าหน้าที่ตอบ / Waiting for staff",
+    "answered": "ตอบแล้ว / Answered",
+    "closed": "ปิดแล้ว / Closed",
+}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a user sent, already translated from the channel's format.
+
+    kind: `text` (typed, a tapped button or a postback), `attachment` (images or files,
+    with an optional caption in `text`), `sticker`, `location`, `follow` (first contact:
+    LINE follow, Messenger get-started, web chat opened).
+    `rejected` names files that could not be kept (too large), so the user is told.
+    """
+
+    kind: str
+    text: str = ""
+    attachments: tuple[NewAttachment, ...] = ()
+    rejected: tuple[str, ...] = ()
+    channel_message_id: str | None = None
+
+
+@dataclass
+class _Turn:
+    session: Session
+    requester: Requester
+    chat: ChatSession
+    incoming: Incoming
+    now: datetime
+    replies: list[Message] = field(default_factory=list)
+
+    def say(self, body: str, buttons: list[dict[str, str]] | None = None) -> None:
+        self.replies.append(outbox.text(body[:MAX_TEXT], buttons))
+
+    def go(self, step: str, **data: Any) -> None:
+        self.chat.step = step
+        self.chat.data = data
+        self.chat.updated_at = self.now
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.chat.data or {})
+
+    def update(self, **changes: Any) -> None:
+        self.chat.data = {**self.data, **changes}
+        self.chat.updated_at = self.now
+
+
+def chat_session(session: Session, requester: Requester, now: datetime) -> ChatSession:
+    chat = session.get(ChatSession, requester.id)
+    if chat is None:
+        chat = ChatSession(requester_id=requester.id, step="start", data={}, updated_at=now)
+        session.add(chat)
+        session.flush()
+    return chat
+
+
+def respond(session: Session, requester: Requester, incoming: Incoming, now: datetime) -> list[Message]:
+    """Handle one input and return the replies (at most five, the most LINE accepts in one reply)."""
+    turn = _Turn(session, requester, chat_session(session, requester, now), incoming, now)
+    # Every input is the user's own action; Messenger's 24-hour window counts from the last one.
+    requester.last_inbound_at = now
+    for name in incoming.rejected:
+        turn.say(f"ไฟล์ “{name}” ใหญ่เกินไป (เกิน 20 MB) จึงรับไว้ไม่ได้\nThe file is too large (over 20 MB).")
+    _dispatch(turn)
+    if not turn.replies:
+        _prompt_current(turn)  # never leave the user in silence
+    return turn.replies[:5]
+
+
+def _dispatch(turn: _Turn) -> None:
+    incoming = turn.incoming
+    if incoming.kind == "follow":
+        _first_contact(turn)
+        return
+    if incoming.kind == "text" and _staff_link(turn):
+        return
+    if incoming.kind == "text":
+        command = _COMMAND_OF.get(normalize(incoming.text))
+        if command is not None:
+            _COMMAND_HANDLERS[command](turn)
+            return
+        side_replies = _side_flow(turn)
+        if side_replies is not None:
+            turn.replies.extend(side_replies)
+            return
+    if incoming.kind in ("sticker", "location"):
+        _polite_reply(turn)
+        return
+    if not _profile_complete(turn.requester) and turn.chat.step in ("start", "idle", "topic", "question"):
+        _first_contact(turn)
+        return
+    _STEP_HANDLERS.get(turn.chat.step, _idle)(turn)
+
+
+# --- the side flow (survey) ----------------------------------------------------------------
+
+
+def _survey_module() -> ModuleType | None:
+    """`clinic.survey` once the survey exists (issue #6); until then there is no side flow."""
+    if importlib.util.find_spec("clinic.survey") is None:
+        return None
+    return importlib.import_module("clinic.survey")
+
+
+def _side_flow(turn: _Turn) -> list[Message] | None:
+    """The one place where a flow outside the intake may take the input: a pending survey's answer."""
+    survey = _survey_module()
+    if survey is None:
+        return None
+    return survey.handle(turn.session, turn.requester, turn.incoming.text, turn.now)
+
+
+# --- staff linking -----------------------------------------------------------------------
+
+
+def _staff_link(turn: _Turn) -> bool:
+    if turn.requester.channel != "line":
+        return False
+    code = staff_link.parse_code(turn.incoming.text)
+    if code is None:
+        return False
+    staff = staff_link.redeem(turn.session, code=code, line_user_id=turn.requester.channel_user_id, now=turn.now)
+    if staff is None:
+        if turn.incoming.text.strip().isdigit():
+            return False  # a bare number may be an answer to a question; let the steps see it
+        turn.say("รหัสเชื่อมบัญชีไม่ถูกต้องหรือหมดอายุ ขอรหัสใหม่จากหน้า desk\nThe link code is wrong or expired.")
+        return True
+    name = staff.display_name or staff.username
+    turn.say(
+        f"เชื่อมบัญชี LINE กับบัญชีเจ้าหน้าที่ “{name}” แล้ว จะได้รับการแจ้งเตือนเรื่องใกล้ครบกำหนดทาง LINE นี้\n"
+        f"Your LINE account is now linked to staff account “{name}”."
+    )
+    return True
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def _menu(turn: _Turn) -> None:
+    turn.say(
+        "เมนู / Menu\n"
+        "• ถามใหม่ — เริ่มคำถามใหม่ (new question)\n"
+        "• สถานะ — ดูเรื่องที่ถามไว้ (status)\n"
+        "• เปลี่ยนหน่วยงาน — แก้ไขหน่วยงานและชื่อ (change agency)\n"
+        "• ยกเลิก — ยกเลิกขั้นตอนที่ทำอยู่ (cancel)",
+        MENU_BUTTONS,
+    )
+
+
+def _status(turn: _Turn) -> None:
+    rows = turn.session.scalars(
+        select(Ticket).where(Ticket.requester_id == turn.requester.id).order_by(Ticket.id.desc()).limit(5)
+    ).all()
+    if not rows:
+        turn.say("ยังไม่มีเรื่องที่ถามไว้ พิมพ์ “ถามใหม่” เพื่อเริ่ม\nYou have no questions yet.", MENU_BUTTONS)
+        return
+    lines = ["เรื่องล่าสุดของคุณ / Your latest questions:"]
+    for ticket in rows:
+        lines.append(f"\n{ticket.number} · {ticket.topic.short_th}\n{STATUS_LABELS.get(ticket.status, ticket.status)}")
+        if ticket.status == "closed":
+            lines.append(f"ปิดเมื่อ {format_datetime(ticket.closed_at)}")
+        else:
+            lines.append(f"กำหนดตอบ {format_datetime(ticket.due_at)} (due {format_datetime_en(ticket.due_at)})")
+    turn.say("\n".join(lines), MENU_BUTTONS)
+
+
+def _new_question(turn: _Turn) -> None:
+    survey = _survey_module()
+    if survey is not None:
+        survey.cancel_active(turn.session, turn.requester, turn.now)
+    if not _profile_complete(turn.requester):
+        _first_contact(turn)
+        return
+    _ask_topic(turn, intro="เริ่มคำถามใหม่ / New question")
+
+
+def _cancel(turn: _Turn) -> None:
+    if not _profile_complete(turn.requester):
+        turn.go("start")
+        turn.say("ยกเลิกแล้ว เมื่อพร้อม พิมพ์ข้อความใดก็ได้เพื่อเริ่มใหม่\nCancelled. Send any message to start again.")
+        return
+    turn.go("idle")
+    turn.say("ยกเลิกแล้ว / Cancelled.", MENU_BUTTONS)
+
+
+def _change_agency(turn: _Turn) -> None:
+    turn.go("agency_type", editing=True)
+    _ask_agency_type(turn, intro="แก้ไขหน่วยงาน / Change your agency")
+
+
+_COMMAND_HANDLERS = {
+    "menu": _menu,
+    "status": _status,
+    "new": _new_question,
+    "cancel": _cancel,
+    "agency": _change_agency,
+}
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+def _profile_complete(requester: Requester) -> bool:
+    return requester.agency_type_code is not None and bool(requester.agency_id or requester.agency_other)
+
+
+def _first_contact(turn: _Turn) -> None:
+    if _profile_complete(turn.requester):
+        turn.say(
+            f"ยินดีต้อนรับกลับสู่คลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ 24 ชั่วโมง ({turn.requester.agency_name})\n"
+            "Welcome back to the 24-hour online consultation clinic.",
+        )
+        _ask_topic(turn)
+        return
+    turn.say(
+        "สวัสดีค่ะ ยินดีต้อนรับสู่คลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ 24 ชั่วโมง "
+        "สำนักงานเลขานุการปลัดกรุงเทพมหานคร\n"
+        "ถามเรื่องงานสารบรรณ การร่างและเสนอหนังสือ หรืองานพิธีการได้ เจ้าหน้าที่จะตอบภายใน 1 วัน\n"
+        "Welcome to the BMA 24-hour online consultation clinic. Staff answer within 1 day."
+    )
+    turn.go("agency_type")
+    _ask_agency_type(turn)
+
+
+def _agency_types(session: Session) -> list[Choice]:
+    rows = session.scalars(select(AgencyType).order_by(AgencyType.sort_order)).all()
+    return [Choice(row.code, row.label_th, short_label(row.short_th), (row.label_en,)) for row in rows]
+
+
+def _ask_agency_type(turn: _Turn, intro: str = "") -> None:
+    choices = _agency_types(turn.session)
+    lines = [intro] if intro else []
+    lines.append("คุณสังกัดหน่วยงานประเภทใด (กดเลือก หรือพิมพ์หมายเลข)\nWhich type of agency do you work for?")
+    lines += [f"{number}. {choice.name}" for number, choice in enumerate(choices, start=1)]
+    turn.say("\n".join(lines), [{"label": c.label, "text": c.label} for c in choices])
+
+
+def _on_agency_type(turn: _Turn) -> None:
+    if turn.incoming.kind != "text":
+        _prompt_current(turn)
+        return
+    choice = by_number_or_label(turn.incoming.text, _agency_types(turn.session))
+    if choice is None:
+        turn.say("ขออภัย ไม่พบประเภทหน่วยงานนี้ กรุณาเลือกจากปุ่มหรือพิมพ์หมายเลข 1-5\nPlease pick one of the types.")
+        _ask_agency_type(turn)
+        return
+    editing = turn.data.get("editing", False)
+    if _agencies(turn.session, choice.key):
+        turn.go("agency", agency_type=choice.key, page=0, editing=editing)
+        _ask_agency(turn)
+    else:
+        turn.go("agency_text", agency_type=choice.key, editing=editing)
+        turn.say("กรุณาพิมพ์ชื่อหน่วยงานของคุณ\nPlease type the name of your agency.", [CANCEL_BUTTON])
+
+
+def _agencies(session: Session, agency_type: str) -> list[Choice]:
+    rows = session.scalars(
+        select(Agency).where(Agency.agency_type_code == agency_type, Agency.active.is_(True)).order_by(Agency.id)
+    ).all()
+    return [Choice(str(row.id), row.name_th, agency_label(row.name_th), (row.name_en,)) for row in rows]
+
+
+def _ask_agency(turn: _Turn, intro: str = "") -> None:
+    data = turn.data
+    choices = _agencies(turn.session, data["agency_type"])
+    pages = max(1, -(-len(choices) // PAGE_SIZE))
+    page = min(max(int(data.get("page", 0)), 0), pages - 1)
+    shown = choices[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    lines = [intro] if intro else []
+    lines.append("เลือกหน่วยงานของคุณ หรือพิมพ์ชื่อ/หมายเลข\nChoose your agency, or type its name or number.")
+    if pages > 1:
+        lines.append(f"(หน้า {page + 1}/{pages})")
+    lines += [f"{page * PAGE_SIZE + n}. {choice.name}" for n, choice in enumerate(shown, start=1)]
+    buttons = [{"label": choice.label, "text": choice.name} for choice in shown]
+    if page > 0:
+        buttons.append({"label": "◀ ก่อนหน้า", "text": "ก่อนหน้า"})
+    if page < pages - 1:
+        buttons.append({"label": "ถัดไป ▶", "text": "ถัดไป"})
+    turn.say("\n".join(lines), buttons)
+
+
+def _on_agency(turn: _Turn) -> None:
+    if turn.incoming.kind != "text":
+        _prompt_current(turn)
+        return
+    text = turn.incoming.text.strip()
+    typed = normalize(text)
+    if typed in NEXT_WORDS or typed in PREV_WORDS:
+        turn.update(page=int(turn.data.get("page", 0)) + (1 if typed in NEXT_WORDS else -1))
+        _ask_agency(turn)
+        return
+    choices = _agencies(turn.session, turn.data["agency_type"])
+    choice = by_number_or_label(text, choices)
+    found = [choice] if choice else by_name(text, choices)
+    if len(found) == 1:
+        agency = turn.session.get(Agency, int(found[0].key))
+        assert agency is not None
+        _save_agency(turn, agency=agency, other="")
+        return
+    if found:
+        turn.say(
+            "หมายถึงหน่วยงานใด / Did you mean:\n" + "\n".join(f"• {c.name}" for c in found),
+            [{"label": c.label, "text": c.name} for c in found],
+        )
+        return
+    if not text:
+        _ask_agency(turn)
+        return
+    turn.update(candidate=text[:200])
+    turn.go("agency_confirm", **turn.data)
+    turn.say(
+        f"ไม่พบ “{text[:200]}” ในรายการ ใช้ชื่อนี้เป็นหน่วยงานของคุณหรือไม่\nNot in the list. Use this name as your agency?",
+        [{"label": "ใช้ชื่อนี้ / Use it", "text": "ใช้ชื่อนี้"}, {"label": "เลือกจากรายการ", "text": "เลือกจากรายการ"}],
+    )
+
+
+def _on_agency_confirm(turn: _Turn) -> None:
+    if turn.incoming.kind != "text":
+        _prompt_current(turn)
+        return
+    typed = normalize(turn.incoming.text)
+    if typed in YES_WORDS:
+        _save_agency(turn, agency=None, other=turn.data.get("candidate", ""))
+        return
+    data = {k: v for k, v in turn.data.items() if k != "candidate"}
+    turn.go("agency", **data)
+    if typed in LIST_WORDS:
+        _ask_agency(turn)
+    else:
+        _on_agency(turn)  # they typed another name instead
+
+
+def _on_agency_text(turn: _Turn) -> None:
+    text = turn.incoming.text.strip() if turn.incoming.kind == "text" else ""
+    if not text:
+        turn.say("กรุณาพิมพ์ชื่อหน่วยงานของคุณ\nPlease type the name of your agency.", [CANCEL_BUTTON])
+        return
+    _save_agency(turn, agency=None, other=text[:200])
+
+
+def _save_agency(turn: _Turn, *, agency: Agency | None, other: str) -> None:
+    requester = turn.requester
+    requester.agency_type_code = agency.agency_type_code if agency else turn.data["agency_type"]
+    requester.agency_id = agency.id if agency else None
+    requester.agency_other = other
+    turn.session.flush()
+    turn.session.refresh(requester, ["agency", "agency_type"])
+    turn.say(f"บันทึกหน่วยงาน: {requester.agency_name}\nAgency saved.")
+    turn.go("name", editing=turn.data.get("editing", False))
+    _ask_name(turn)
+
+
+def _ask_name(turn: _Turn) -> None:
+    current = f"\n(ปัจจุบัน / now: {turn.requester.person_name})" if turn.requester.person_name else ""
+    turn.say(f"ชื่อ-นามสกุลของคุณ (ไม่บังคับ) พิมพ์ชื่อ หรือกด ข้าม\nYour name (optional).{current}", [SKIP_BUTTON])
+
+
+def _on_name(turn: _Turn) -> None:
+    text = turn.incoming.text.strip() if turn.incoming.kind == "text" else ""
+    if text and normalize(text) not in SKIP_WORDS:
+        turn.requester.person_name = text[:200]
+    turn.go("position", editing=turn.data.get("editing", False))
+    current = f"\n(ปัจจุบัน / now: {turn.requester.position})" if turn.requester.position else ""
+    turn.say(f"ตำแหน่งของคุณ (ไม่บังคับ) พิมพ์ตำแหน่ง หรือกด ข้าม\nYour position (optional).{current}", [SKIP_BUTTON])
+
+
+def _on_position(turn: _Turn) -> None:
+    text = turn.incoming.text.strip() if turn.incoming.kind == "text" else ""
+    if text and normalize(text) not in SKIP_WORDS:
+        turn.requester.position = text[:200]
+    editing = turn.data.get("editing", False)
+    summary = _profile_summary(turn.requester)
+    if editing:
+        turn.go("idle")
+        turn.say(f"บันทึกข้อมูลแล้ว / Saved.\n{summary}", MENU_BUTTONS)
+        return
+    turn.say(f"ขอบคุณค่ะ บันทึกข้อมูลแล้ว / Thank you.\n{summary}")
+    _ask_topic(turn)
+
+
+def _profile_summary(requester: Requester) -> str:
+    lines = [f"หน่วยงาน: {requester.agency_name}"]
+    if requester.person_name:
+        lines.append(f"ชื่อ: {requester.person_name}")
+    if requester.position:
+        lines.append(f"ตำแหน่ง: {requester.position}")
+    return "\n".join(lines)
+
+
+# --- the question ----------------------------------------------------------------------------
+
+
+def _topics(session: Session) -> list[Choice]:
+    rows = session.scalars(select(Topic).where(Topic.active.is_(True)).order_by(Topic.sort_order)).all()
+    return [Choice(row.code, row.label_th, short_label(row.short_th), (row.label_en,)) for row in rows]
+
+
+def _ask_topic(turn: _Turn, intro: str = "", **data: Any) -> None:
+    turn.go("topic", **data)
+    choices = _topics(turn.session)
+    lines = [intro] if intro else []
+    lines.append("คำถามของคุณเกี่ยวกับเรื่องใด (กดเลือก หรือพิมพ์หมายเลข)\nWhat is your question about?")
+    lines += [f"{number}. {choice.name}" for number, choice in enumerate(choices, start=1)]
+    turn.say("\n".join(lines), [{"label": c.label, "text": c.label} for c in choices] + [CANCEL_BUTTON])
+
+
+def _on_topic(turn: _Turn) -> None:
+    draft = turn.data.get("draft", "")
+    choice = by_number_or_label(turn.incoming.text, _topics(turn.session)) if turn.incoming.kind == "text" else None
+    if choice is None:
+        if turn.incoming.kind == "text" and turn.incoming.text.strip():
+            # Probably the question itself, typed before choosing a topic: keep it for the ticket.
+            turn.update(draft=(draft + "\n" + turn.incoming.text.strip()).strip())
+            turn.say("รับข้อความไว้แล้ว กรุณาเลือกหัวข้อของคำถามก่อน\nNoted. Please choose the topic first.")
+        elif turn.incoming.kind == "attachment":
+            turn.say("กรุณาเลือกหัวข้อก่อน แล้วส่งรูปหรือไฟล์อีกครั้ง\nPlease choose the topic, then send the file again.")
+        _ask_topic(turn, draft=turn.data.get("draft", ""))
+        return
+    if draft:
+        _open(turn, choice.key, body=draft, attachments=())
+        return
+    turn.go("question", topic=choice.key)
+    turn.say(
+        f"หัวข้อ: {choice.name}\nพิมพ์คำถามของคุณได้เลย แนบรูปหรือไฟล์ได้\n"
+        "Please type your question; images and files are welcome.",
+        [CANCEL_BUTTON],
+    )
+
+
+def _on_question(turn: _Turn) -> None:
+    incoming = turn.incoming
+    body = incoming.text.strip()
+    if not body and not incoming.attachments:
+        if not incoming.rejected:
+            turn.say("กรุณาพิมพ์คำถามของคุณ\nPlease type your question.", [CANCEL_BUTTON])
+        return
+    _open(turn, turn.data["topic"], body=body, attachments=incoming.attachments)
+
+
+def _open(turn: _Turn, topic_code: str, *, body: str, attachments: tuple[NewAttachment, ...]) -> None:
+    ticket = tickets.open_ticket(
+        turn.session,
+        requester=turn.requester,
+        topic_code=topic_code,
+        body=body,
+        now=turn.now,
+        attachments=attachments,
+        channel_message_id=turn.incoming.channel_message_id,
+    )
+    turn.go("idle")
+    hours = settings.sla(turn.session, runtime_of(turn.session).config).hours
+    within = "1 วัน (24 ชั่วโมง)" if hours == 24 else f"{hours:g} ชั่วโมง"
+    turn.say(
+        f"รับเรื่องแล้ว เลขที่ {ticket.number}\n"
+        f"หัวข้อ: {ticket.topic.label_th}\n"
+        f"เจ้าหน้าที่จะตอบภายใน {within} คือภายใน {format_datetime(ticket.due_at)}\n"
+        "ส่งข้อความหรือไฟล์เพิ่มเติมได้ในแชตนี้ จะรวมไว้ในเรื่องเดียวกัน\n"
+        f"Received: ticket {ticket.number}, answer due by {format_datetime_en(ticket.due_at)} (Bangkok time).",
+        MENU_BUTTONS,
+    )
+
+
+def _idle(turn: _Turn) -> None:
+    incoming = turn.incoming
+    open_ticket = tickets.open_ticket_of(turn.session, turn.requester)
+    if open_ticket is not None:
+        if not incoming.text.strip() and not incoming.attachments:
+            return
+        tickets.add_requester_message(
+            turn.session,
+            open_ticket,
+            body=incoming.text.strip(),
+            now=turn.now,
+            attachments=incoming.attachments,
+            channel_message_id=incoming.channel_message_id,
+        )
+        turn.say(f"เพิ่มข้อความในเรื่อง {open_ticket.number} แล้ว\nAdded to ticket {open_ticket.number}.")
+        return
+    if incoming.kind == "attachment" and not incoming.text.strip():
+        turn.say("เริ่มคำถามใหม่: เลือกหัวข้อก่อน แล้วส่งรูปหรือไฟล์อีกครั้ง\nNew question: choose the topic first.")
+        _ask_topic(turn)
+        return
+    # The previous question is closed: this message is a new question, asked after a topic.
+    _ask_topic(turn, intro="เริ่มคำถามใหม่ / New question", draft=incoming.text.strip())
+
+
+def _polite_reply(turn: _Turn) -> None:
+    what = "สติกเกอร์" if turn.incoming.kind == "sticker" else "ตำแหน่งที่ตั้ง"
+    english = "sticker" if turn.incoming.kind == "sticker" else "location"
+    turn.say(f"ขอบคุณสำหรับ{what}ค่ะ 🙏 หากมีคำถาม พิมพ์เป็นข้อความได้เลย\nThanks for the {english}! Please type your question.")
+
+
+def _prompt_current(turn: _Turn) -> None:
+    step = turn.chat.step
+    if step == "agency_type":
+        _ask_agency_type(turn)
+    elif step in ("agency", "agency_confirm"):
+        turn.go("agency", **{k: v for k, v in turn.data.items() if k != "candidate"})
+        _ask_agency(turn)
+    elif step == "agency_text":
+        turn.say("กรุณาพิมพ์ชื่อหน่วยงานของคุณ\nPlease type the name of your agency.", [CANCEL_BUTTON])
+    elif step == "name":
+        _ask_name(turn)
+    elif step == "position":
+        turn.say("ตำแหน่งของคุณ (ไม่บังคับ) พิมพ์ตำแหน่ง หรือกด ข้าม\nYour position (optional).", [SKIP_BUTTON])
+    elif step == "topic":
+        _ask_topic(turn, draft=turn.data.get("draft", ""))
+    elif step == "question":
+        turn.say("กรุณาพิมพ์คำถามของคุณ\nPlease type your question.", [CANCEL_BUTTON])
+    else:
+        _menu(turn)
+
+
+_STEP_HANDLERS = {
+    "start": _first_contact,
+    "agency_type": _on_agency_type,
+    "agency": _on_agency,
+    "agency_confirm": _on_agency_confirm,
+    "agency_text": _on_agency_text,
+    "name": _on_name,
+    "position": _on_position,
+    "topic": _on_topic,
+    "question": _on_question,
+    "idle": _idle,
+}

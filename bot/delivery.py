@@ -1,0 +1,166 @@
+"""Sending one outbox row to its channel, with the channel's rules, retries and a recorded outcome.
+
+- LINE: the event's reply token while it is fresh (replies are free), else a push with
+  `X-Line-Retry-Key` = the row's retry_key, so a retried push is delivered once.
+- Messenger: a standard RESPONSE within 24 h of the user's last message; a staff reply later
+  than that goes with the HUMAN_AGENT tag up to 7 days, after which it is undeliverable;
+  automatic messages outside the 24 h window are not sent.
+- Web chat: the page reads the outbox itself, so the row is simply marked sent.
+
+429, 5xx and network failures are retried with exponential backoff (RQ's scheduler, and the
+row's next_attempt_at for the recovery sweep); anything else fails at once with the API's error.
+Outcome: sent, failed, not_sent or undeliverable, copied to the linked Message for the desk.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis
+from sqlalchemy import and_, or_, update
+from sqlalchemy.orm import Session
+
+from bot.channel_error import ChannelApiError
+from bot.line_api import LineApi
+from bot.messenger_api import MessengerApi
+from clinic.models import Message, OutboxMessage, Requester
+from clinic.outbox import DELIVER_JOB, MESSENGER_HUMAN_AGENT_WINDOW, MESSENGER_WINDOW
+from clinic.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+STALE_CLAIM = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # sent, failed, not_sent, undeliverable, or pending (to retry)
+    error: str | None = None
+    retry_in: timedelta | None = None
+    channel_message_id: str | None = None
+
+
+def backoff(attempts: int, hint: float | None = None) -> timedelta:
+    """5 s, 10 s, 20 s ... up to 10 minutes; longer if the API asked for it (Retry-After)."""
+    delay = timedelta(seconds=5 * 2 ** max(attempts - 1, 0))
+    if hint:
+        delay = max(delay, timedelta(seconds=hint))
+    return min(delay, MAX_BACKOFF)
+
+
+def claim(runtime: Runtime, outbox_id: int, now: datetime) -> bool:
+    with runtime.db.transaction() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == outbox_id,
+                or_(
+                    and_(
+                        OutboxMessage.status == "pending",
+                        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+                    ),
+                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM),
+                ),
+            )
+            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        )
+        return result.rowcount == 1
+
+
+def deliver(runtime: Runtime, outbox_id: int) -> str | None:
+    """Send one row; return its new status, or None if it is not due or another worker has it."""
+    now = runtime.clock.now()
+    if not claim(runtime, outbox_id, now):
+        return None
+    with runtime.db.transaction() as session:
+        item = session.get(OutboxMessage, outbox_id)
+        assert item is not None
+        session.expunge(item)
+        requester = session.get(Requester, item.requester_id) if item.requester_id else None
+        last_inbound_at = requester.last_inbound_at if requester else None
+    try:
+        outcome = send(runtime, item, last_inbound_at, now)
+    except ChannelApiError as exc:
+        if exc.transient and item.attempts < MAX_ATTEMPTS:
+            outcome = Outcome("pending", str(exc), retry_in=backoff(item.attempts, exc.retry_after))
+        else:
+            outcome = Outcome("failed", str(exc))
+    with runtime.db.transaction() as session:
+        record(session, outbox_id, outcome, runtime.clock.now())
+    if outcome.retry_in is not None:
+        _schedule_retry(runtime, outbox_id, outcome.retry_in)
+    return outcome.status
+
+
+def send(runtime: Runtime, item: OutboxMessage, last_inbound_at: datetime | None, now: datetime) -> Outcome:
+    config = runtime.config
+    if item.channel == "web":
+        return Outcome("sent")
+    if item.channel == "line":
+        if not config.line_enabled:
+            return Outcome("failed", "LINE ไม่ได้ตั้งค่า / LINE is not configured (LINE_CHANNEL_ACCESS_TOKEN)")
+        api = LineApi(config)
+        fresh = item.reply_token and item.reply_token_expires_at and now < item.reply_token_expires_at
+        if fresh and item.attempts == 1:
+            try:
+                api.reply(item.reply_token or "", item.payload)
+                return Outcome("sent")
+            except ChannelApiError as exc:
+                if exc.status != 400:
+                    raise
+                # The token expired or was used: push instead, the user still gets the answer.
+                log.info("reply token of outbox %s refused (%s); pushing", item.id, exc.detail)
+        api.push(item.recipient, item.payload, retry_key=item.retry_key)
+        return Outcome("sent")
+    if item.channel == "messenger":
+        if not config.messenger_enabled:
+            return Outcome("failed", "Messenger ไม่ได้ตั้งค่า / Messenger is not configured")
+        since = now - last_inbound_at if last_inbound_at else None
+        tag = None
+        if since is None or since > MESSENGER_WINDOW:
+            if not item.human_agent:
+                return Outcome(
+                    "not_sent",
+                    "ไม่ส่ง: เกิน 24 ชั่วโมงหลังข้อความล่าสุดของผู้ใช้ / Not sent: outside Messenger's 24-hour window",
+                )
+            if since is None or since > MESSENGER_HUMAN_AGENT_WINDOW:
+                return Outcome(
+                    "undeliverable",
+                    "ส่งไม่ได้: เกิน 7 วันหลังข้อความล่าสุดของผู้ใช้ / Undeliverable: more than 7 days since the "
+                    "user's last message",
+                )
+            tag = "HUMAN_AGENT"
+        message_id = MessengerApi(config).send(item.recipient, item.payload, tag=tag)
+        return Outcome("sent", channel_message_id=message_id or None)
+    return Outcome("failed", f"ช่องทางไม่รองรับ / Unsupported channel {item.channel!r}")
+
+
+def record(session: Session, outbox_id: int, outcome: Outcome, now: datetime) -> None:
+    item = session.get(OutboxMessage, outbox_id)
+    assert item is not None
+    item.status = outcome.status
+    item.last_error = outcome.error
+    item.claimed_at = None
+    if outcome.status == "sent":
+        item.sent_at = now
+    item.next_attempt_at = now + outcome.retry_in if outcome.retry_in is not None else None
+    if item.message_id is not None:
+        message = session.get(Message, item.message_id)
+        if message is not None:
+            message.delivery_status = outcome.status
+            message.delivery_error = (
+                f"กำลังลองส่งใหม่ / retrying: {outcome.error}" if outcome.status == "pending" else outcome.error
+            )
+            if outcome.channel_message_id:
+                message.channel_message_id = outcome.channel_message_id
+
+
+def _schedule_retry(runtime: Runtime, outbox_id: int, delay: timedelta) -> None:
+    try:
+        runtime.queue.enqueue_in(delay, DELIVER_JOB, outbox_id)
+    except redis.RedisError as exc:
+        log.warning("retry of outbox %s not scheduled (%s); the recovery sweep will pick it up", outbox_id, exc)

@@ -1,0 +1,125 @@
+"""The LINE Messaging API through line-bot-sdk v3, pointed at LINE_API_BASE_URL / LINE_DATA_API_BASE_URL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessageAction,
+    MessagingApi,
+    MessagingApiBlob,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    TextMessage,
+)
+
+from bot.channel_error import ChannelApiError
+from clinic.config import Config
+
+# (connect, read) seconds: a slow API must not hold a worker for long.
+SEND_TIMEOUT = (5, 20)
+CONTENT_TIMEOUT = (5, 120)
+MAX_MESSAGES = 5  # LINE accepts at most five messages per reply or push
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class Content:
+    data: bytes
+    content_type: str
+
+
+def to_line_messages(payload: list[dict[str, Any]]) -> list[TextMessage]:
+    """Channel-neutral messages (see clinic.outbox) as LINE text messages with quick replies."""
+    messages = []
+    for item in payload[:MAX_MESSAGES]:
+        quick_reply = None
+        if item.get("quick_replies"):
+            quick_reply = QuickReply(
+                items=[
+                    QuickReplyItem(action=MessageAction(label=button["label"], text=button["text"]))
+                    for button in item["quick_replies"]
+                ]
+            )
+        messages.append(TextMessage(text=item["text"][:MAX_TEXT], quick_reply=quick_reply))
+    return messages
+
+
+def _error(exc: ApiException) -> ChannelApiError:
+    body = exc.body.decode() if isinstance(exc.body, bytes) else (exc.body or exc.reason or "")
+    try:
+        parsed = json.loads(body)
+        detail = parsed.get("message", body)
+        if parsed.get("details"):
+            detail += " " + json.dumps(parsed["details"], ensure_ascii=False)
+    except (ValueError, AttributeError):
+        detail = body
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    retry_after = headers.get("retry-after")
+    return ChannelApiError(
+        int(exc.status or 0),
+        str(detail) or "LINE API error",
+        retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+    )
+
+
+class LineApi:
+    def __init__(self, config: Config) -> None:
+        self._token = config.line_channel_access_token
+        self._host = config.line_api_base_url
+        self._data_host = config.line_data_api_base_url
+
+    @contextmanager
+    def _client(self, host: str) -> Iterator[ApiClient]:
+        with ApiClient(Configuration(host=host, access_token=self._token)) as client:
+            try:
+                yield client
+            except ApiException as exc:
+                raise _error(exc) from exc
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise ChannelApiError(0, f"LINE API unreachable: {exc}") from exc
+
+    def reply(self, reply_token: str, payload: list[dict[str, Any]]) -> None:
+        with self._client(self._host) as client:
+            MessagingApi(client).reply_message(
+                ReplyMessageRequest(reply_token=reply_token, messages=to_line_messages(payload)),
+                _request_timeout=SEND_TIMEOUT,
+            )
+
+    def push(self, to: str, payload: list[dict[str, Any]], *, retry_key: str) -> None:
+        """Push with X-Line-Retry-Key; a 409 for an already accepted key means it was delivered."""
+        with self._client(self._host) as client:
+            try:
+                MessagingApi(client).push_message(
+                    PushMessageRequest(to=to, messages=to_line_messages(payload)),
+                    x_line_retry_key=retry_key,
+                    _request_timeout=SEND_TIMEOUT,
+                )
+            except ApiException as exc:
+                headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+                if exc.status == 409 and "x-line-accepted-request-id" in headers:
+                    return
+                raise
+
+    def content(self, message_id: str) -> Content:
+        """The bytes of an image, file, video or audio a user sent."""
+        with self._client(self._data_host) as client:
+            response = MessagingApiBlob(client).get_message_content_with_http_info(
+                message_id, _request_timeout=CONTENT_TIMEOUT
+            )
+            headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+            return Content(bytes(response.raw_data or b""), headers.get("content-type", "application/octet-stream"))
+
+    def display_name(self, user_id: str) -> str:
+        with self._client(self._host) as client:
+            return MessagingApi(client).get_profile(user_id, _request_timeout=SEND_TIMEOUT).display_name or ""

@@ -1,0 +1,107 @@
+"""The Messenger Send API (Facebook Graph) through `requests`, pointed at GRAPH_API_BASE_URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from bot.channel_error import ChannelApiError
+from clinic.config import Config
+
+SEND_TIMEOUT = (5, 20)
+CONTENT_TIMEOUT = (5, 120)
+MAX_TEXT = 2000
+MAX_QUICK_REPLY_PAYLOAD = 1000
+
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes
+    content_type: str
+
+
+class TooLarge(Exception):
+    """The attachment is over the size the clinic keeps."""
+
+
+def to_messenger_message(payload: list[dict[str, Any]]) -> dict[str, Any]:
+    """Channel-neutral messages as ONE Messenger message.
+
+    Messenger takes one message per call and has no retry key; one call per outbox row means a
+    retry can never deliver half of a row twice. Quick replies come from the last message.
+    """
+    text = "\n\n".join(item["text"] for item in payload)[:MAX_TEXT]
+    message: dict[str, Any] = {"text": text}
+    buttons = next((item["quick_replies"] for item in reversed(payload) if item.get("quick_replies")), None)
+    if buttons:
+        message["quick_replies"] = [
+            {"content_type": "text", "title": b["label"], "payload": b["text"][:MAX_QUICK_REPLY_PAYLOAD]}
+            for b in buttons
+        ]
+    return message
+
+
+def _error(response: requests.Response) -> ChannelApiError:
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        error = {}
+    detail = error.get("message") or response.text[:500] or response.reason
+    if error.get("code") is not None:
+        subcode = f", subcode {error['error_subcode']}" if error.get("error_subcode") else ""
+        detail = f"{detail} (code {error['code']}{subcode})"
+    retry_after = response.headers.get("Retry-After")
+    transient = True if error.get("is_transient") else None
+    return ChannelApiError(
+        response.status_code,
+        detail,
+        retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        transient=transient,
+    )
+
+
+class MessengerApi:
+    def __init__(self, config: Config) -> None:
+        self._token = config.messenger_page_access_token
+        self._base = config.graph_api_base_url
+
+    def send(self, recipient: str, payload: list[dict[str, Any]], *, tag: str | None = None) -> str:
+        """Send to a page-scoped user id; RESPONSE inside the 24 h window, else MESSAGE_TAG `tag`."""
+        body: dict[str, Any] = {
+            "recipient": {"id": recipient},
+            "messaging_type": "MESSAGE_TAG" if tag else "RESPONSE",
+            "message": to_messenger_message(payload),
+        }
+        if tag:
+            body["tag"] = tag
+        try:
+            response = requests.post(
+                f"{self._base}/me/messages", params={"access_token": self._token}, json=body, timeout=SEND_TIMEOUT
+            )
+        except requests.RequestException as exc:
+            raise ChannelApiError(0, f"Graph API unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise _error(response)
+        return str(response.json().get("message_id", ""))
+
+    def download(self, url: str, *, max_bytes: int) -> Download:
+        """An attachment a user sent (Messenger gives a URL); stops reading past max_bytes."""
+        try:
+            with requests.get(url, stream=True, timeout=CONTENT_TIMEOUT) as response:
+                if response.status_code != 200:
+                    raise _error(response)
+                declared = response.headers.get("Content-Length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    raise TooLarge(url)
+                chunks, size = [], 0
+                for chunk in response.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLarge(url)
+                    chunks.append(chunk)
+                content_type = response.headers.get("Content-Type", "application/octet-stream").split(";")[0]
+                return Download(b"".join(chunks), content_type)
+        except requests.RequestException as exc:
+            raise ChannelApiError(0, f"attachment unreachable: {exc.__class__.__name__}") from exc

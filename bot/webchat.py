@@ -1,0 +1,183 @@
+"""The web chat: a page at /chat and its small JSON API, on the same conversation as LINE and Messenger.
+
+A web requester is a random id kept in a signed cookie. What they type is stored as an
+inbound event like any webhook event and processed at once in the request (the same code
+the worker runs), so the answer is there when the page asks. The page reads the bot's and
+staff's messages from the outbox (`channel='web'`), which the worker merely marks sent.
+
+The JSON endpoints accept only `application/json` bodies of the documented shape; a
+cross-site form cannot send one, which together with SameSite cookies keeps them safe
+without a CSRF token.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import processing, requesters
+from clinic import inbound
+from clinic.models import InboundEvent, OutboxMessage
+from clinic.runtime import Runtime
+
+COOKIE = "clinic_chat"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+MAX_TEXT = 2000
+_CURSOR = re.compile(r"^(\d{1,12})\.(\d{1,12})$")
+_CLIENT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["clinic"]
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="clinic-webchat")
+
+
+def _web_user(create: bool) -> str | None:
+    """The browser's web-chat id from its signed cookie; a new one if asked to create."""
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        try:
+            value = _serializer().loads(cookie)
+            if isinstance(value, str) and _CLIENT_ID.match(value):
+                return value
+        except BadSignature:
+            pass
+    if not create:
+        return None
+    g.new_web_user = uuid.uuid4().hex
+    return g.new_web_user
+
+
+def _error(th: str, en: str, status: int = 400) -> tuple[Response, int]:
+    return jsonify(error=f"{th} / {en}"), status
+
+
+def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
+    runtime = _runtime()
+    with runtime.db.transaction() as session:
+        requester = requesters.find(session, "web", user)
+        if requester is None:
+            return {"messages": [], "cursor": f"{after_in}.{after_out}"}
+        events = session.scalars(
+            select(InboundEvent)
+            .where(
+                InboundEvent.channel == "web",
+                InboundEvent.event_type == "text",
+                InboundEvent.id > after_in,
+                InboundEvent.event_key.startswith(f"{user}:"),
+            )
+            .order_by(InboundEvent.id)
+        ).all()
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.requester_id == requester.id, OutboxMessage.id > after_out)
+            .order_by(OutboxMessage.id)
+        ).all()
+        items: list[tuple[Any, int, int, list[dict[str, Any]]]] = []
+        for event in events:
+            message = {"id": f"i{event.id}", "from": "user", "text": event.payload.get("text", "")}
+            items.append((event.received_at, 0, event.id, [message]))
+        for row in rows:
+            sender = "staff" if row.kind == "reply" else "bot"
+            messages = [
+                {
+                    "id": f"o{row.id}-{n}",
+                    "from": sender,
+                    "text": part["text"],
+                    "quick_replies": part.get("quick_replies") or [],
+                }
+                for n, part in enumerate(row.payload)
+            ]
+            items.append((row.created_at, 1, row.id, messages))
+        items.sort(key=lambda item: (item[0], item[1], item[2]))
+        new_in = max([e.id for e in events], default=after_in)
+        new_out = max([r.id for r in rows], default=after_out)
+    return {"messages": [m for item in items for m in item[3]], "cursor": f"{new_in}.{new_out}"}
+
+
+def _submit(user: str, key: str, payload: dict[str, Any], event_type: str) -> None:
+    runtime = _runtime()
+    with runtime.db.transaction() as session:
+        event, _ = inbound.record(
+            session, channel="web", event_key=key, event_type=event_type, payload=payload, now=runtime.clock.now()
+        )
+        event_id = event.id
+    # Processed here rather than by the worker, so the answer is ready for the page at once;
+    # the queued job then finds the event already claimed and does nothing.
+    processing.process(runtime, event_id)
+
+
+def register(bp: Blueprint) -> None:
+    @bp.after_app_request
+    def _set_cookie(response: Response) -> Response:
+        new_user = g.pop("new_web_user", None)
+        if new_user:
+            response.set_cookie(
+                COOKIE,
+                _serializer().dumps(new_user),
+                max_age=COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=_runtime().config.secure_cookies,
+            )
+        return response
+
+    @bp.get("/chat")
+    def chat_page() -> str:
+        _web_user(create=True)
+        return render_template("bot/chat.html")
+
+    @bp.get("/chat/api/messages")
+    def chat_messages() -> Any:
+        user = _web_user(create=False)
+        match = _CURSOR.match(request.args.get("after", "0.0"))
+        if match is None:
+            return _error("ตัวชี้ตำแหน่งไม่ถูกต้อง", "bad 'after' cursor")
+        if user is None:
+            return jsonify(messages=[], cursor="0.0")
+        try:
+            return jsonify(_history(user, int(match.group(1)), int(match.group(2))))
+        except SQLAlchemyError:
+            return _error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
+
+    @bp.post("/chat/api/start")
+    def chat_start() -> Any:
+        user = _web_user(create=True)
+        assert user is not None
+        try:
+            _submit(user, f"{user}:start", {"user": user, "kind": "start"}, "start")
+        except SQLAlchemyError:
+            return _error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
+        return jsonify(ok=True)
+
+    @bp.post("/chat/api/messages")
+    def chat_send() -> Any:
+        if not request.is_json:
+            return _error("ต้องส่งเป็น JSON", "expected an application/json body", 415)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or set(body) - {"text", "client_id"}:
+            return _error("รูปแบบข้อมูลไม่ถูกต้อง", 'expected {"text": ..., "client_id": ...}')
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _error("กรุณาพิมพ์ข้อความ", "'text' must be a non-empty string")
+        if len(text) > MAX_TEXT:
+            return _error(f"ข้อความยาวเกิน {MAX_TEXT} ตัวอักษร", f"'text' is longer than {MAX_TEXT} characters")
+        client_id = body.get("client_id", uuid.uuid4().hex)
+        if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
+            return _error("client_id ไม่ถูกต้อง", "'client_id' must be 32 lowercase hex digits")
+        user = _web_user(create=True)
+        assert user is not None
+        try:
+            _submit(user, f"{user}:{client_id}", {"user": user, "kind": "text", "text": text.strip()}, "text")
+        except SQLAlchemyError:
+            return _error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
+        return jsonify(ok=True)
