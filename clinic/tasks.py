@@ -35,9 +35,10 @@ def tick() -> None:
 
 
 def _sweeps() -> list[tuple[str, Callable[[Runtime], object]]]:
-    from clinic import sla, survey
+    from clinic import recovery, sla, survey
 
     return [
+        ("recovery", recovery.sweep),
         ("sla", sla.sweep),
         ("survey", survey.sweep),
     ]
