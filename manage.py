@@ -139,5 +139,49 @@ def sla_rebuild() -> None:
     click.echo(f"สร้างคิว SLA ใหม่แล้ว: {count} เรื่องที่ยังเปิดอยู่ / SLA queue rebuilt: {count} open tickets")
 
 
+@cli.group("token")
+def token_group() -> None:
+    """Bearer tokens of the JSON API (/api/v1)."""
+
+
+@token_group.command("create", with_appcontext=False)
+@click.option("--name", required=True, help="Which system will use the token, e.g. saraban-system.")
+def token_create(name: str) -> None:
+    """Create a token; it is printed once, on the last line."""
+    from clinic import api_tokens
+    from clinic.clock import Clock
+    from clinic.db import Database
+
+    database = Database(_config().database_url)
+    try:
+        with database.transaction() as session:
+            _row, token = api_tokens.create(session, name=name, now=Clock().now())
+    except api_tokens.TokenError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    click.echo(f"สร้างโทเค็น {name} แล้ว เก็บไว้ให้ดี จะไม่แสดงอีก / Token {name} created; it is shown only once:")
+    click.echo(token)
+
+
+@token_group.command("revoke", with_appcontext=False)
+@click.argument("name")
+def token_revoke(name: str) -> None:
+    """Revoke a token by name; requests with it are refused from now on."""
+    from clinic import api_tokens
+    from clinic.clock import Clock
+    from clinic.db import Database
+
+    database = Database(_config().database_url)
+    try:
+        with database.transaction() as session:
+            api_tokens.revoke(session, name=name, now=Clock().now())
+    except api_tokens.TokenError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+    click.echo(f"เพิกถอนโทเค็น {name} แล้ว / Token {name} revoked")
+
+
 if __name__ == "__main__":
     cli()

@@ -1,13 +1,11 @@
-"""The desk's pages."""
+"""The desk's home blueprint: it owns the templates and static files, and `/` leads to the inbox."""
 
-from flask import Blueprint
+from flask import Blueprint, redirect, url_for
+from werkzeug.wrappers import Response
 
 bp = Blueprint("desk", __name__, template_folder="templates", static_folder="static", static_url_path="/desk/static")
 
 
 @bp.get("/")
-def index() -> str:
-    return (
-        "<!doctype html><html lang='th'><meta charset='utf-8'><title>คลินิกให้คำปรึกษา</title>"
-        "<h1>คลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ 24 ชั่วโมง</h1><p>BMA 24-hour consultation clinic</p></html>"
-    )
+def index() -> Response:
+    return redirect(url_for("inbox.index"))

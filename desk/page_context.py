@@ -1,0 +1,58 @@
+"""What every desk template can use: translation, language, dates, and the live-update baseline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, g, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from clinic.models import Message, StaffAlert
+from clinic.thaidate import format_datetime, format_duration_th
+from desk.current import runtime
+from desk.i18n import current_language, label, translate
+
+
+def _live_baseline() -> dict[str, int]:
+    """The newest message and alert ids when the page was drawn; the page polls for anything after them."""
+    with runtime().db.transaction() as session:
+        return {
+            "message": session.scalar(select(func.max(Message.id))) or 0,
+            "alert": session.scalar(select(func.max(StaffAlert.id))) or 0,
+        }
+
+
+def bangkok(moment: datetime | None) -> str:
+    return format_datetime(moment, runtime().config.tz)
+
+
+def _prepare() -> None:
+    """Load the signed-in staff member and the live baseline before the view opens its transaction.
+
+    Views render inside their own transaction; a second one opened from a template (or
+    from Flask-Login's loader on first use of `current_user`) would wait on the first
+    for SQLite's write lock.
+    """
+    g.live_baseline = {"message": 0, "alert": 0}
+    if request.endpoint is None or request.blueprint in ("api", "bot") or request.endpoint.endswith("static"):
+        return
+    if current_user.is_authenticated and request.method == "GET" and request.blueprint not in ("live",):
+        g.live_baseline = _live_baseline()
+
+
+def register(app: Flask) -> None:
+    app.before_request(_prepare)
+
+    @app.context_processor
+    def desk_context() -> dict[str, Any]:
+        return {
+            "t": translate,
+            "label": label,
+            "lang": current_language(),
+            "live_baseline": g.get("live_baseline", {"message": 0, "alert": 0}),
+        }
+
+    app.jinja_env.filters["bangkok"] = bangkok
+    app.jinja_env.filters["duration"] = format_duration_th
