@@ -23,9 +23,7 @@ def _token(client, path: str = "/login") -> str:  # type: ignore[no-untyped-def]
 
 
 def login(client, username: str = "somsri", password: str = factories.PASSWORD):  # type: ignore[no-untyped-def]
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": _token(client)}
-    )
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": _token(client)})
 
 
 @pytest.fixture
@@ -144,7 +142,9 @@ def test_reply_note_close_from_the_ticket_page(desk_client, runtime: Runtime) ->
     token = CSRF.search(page).group(1)
     assert desk_client.post(f"/tickets/{number}/reply", data={"body": "ตามระเบียบข้อ 12", "csrf_token": token})
     desk_client.post(f"/tickets/{number}/note", data={"body": "โทรแจ้งเพิ่มแล้ว", "csrf_token": token})
-    empty = desk_client.post(f"/tickets/{number}/reply", data={"body": "  ", "csrf_token": token}, follow_redirects=True)
+    empty = desk_client.post(
+        f"/tickets/{number}/reply", data={"body": "  ", "csrf_token": token}, follow_redirects=True
+    )
     assert "ข้อความตอบกลับว่างเปล่า" in empty.get_data(as_text=True)
     desk_client.post(f"/tickets/{number}/close", data={"answer": "สรุปคำตอบ", "csrf_token": token})
     with runtime.db.transaction() as session:
@@ -207,7 +207,10 @@ def test_live_poll_reports_new_tickets_messages_and_alerts(desk_client, runtime:
     state = desk_client.get("/live", query_string={"after_message": baseline["last_message"],
                                                   "after_alert": baseline["last_alert"]}).json  # fmt: skip
     assert state["awaiting"] == 1
-    assert [(e["kind"], e["number"]) for e in state["events"]] == [("ticket", ticket.number), ("message", ticket.number)]
+    assert [(e["kind"], e["number"]) for e in state["events"]] == [
+        ("ticket", ticket.number),
+        ("message", ticket.number),
+    ]
     assert state["alerts"][0]["text"] == "เหลือ 2 ชม." and state["alerts"][0]["url"] == f"/tickets/{ticket.number}"
     again = desk_client.get("/live", query_string={"after_message": state["last_message"],
                                                   "after_alert": state["last_alert"]}).json  # fmt: skip
