@@ -461,3 +461,36 @@ def test_a_dead_redis_does_not_stop_a_ticket_from_opening(config_env: dict[str, 
     assert sla.rebuild(runtime) == 1
     with pytest.raises(redis.RedisError):
         down.redis.ping()
+
+
+# --- end to end: the bot learns the group and the staff account, the worker delivers ----
+
+
+def test_warning_reaches_the_staff_group_and_the_assignee_on_line(
+    runtime: Runtime,
+    clock: FrozenClock,
+    client,
+    api_server,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.bot_support import line_body, line_event, line_text, post_line, run_jobs
+
+    with runtime.db.transaction() as session:
+        agent = factories.staff_user(session, now=T0, username="somsri")
+        code = staff_link.issue_code(session, agent, now=T0)
+    group_joined = line_event("join", source={"type": "group", "groupId": GROUP})
+    assert post_line(client, line_body(group_joined, line_text(f"เชื่อมบัญชี {code}", user="Ustaff1"))).status_code == 200
+    run_jobs(runtime)
+    with runtime.db.transaction() as session:
+        assert session.get(StaffUser, agent.id).line_user_id == "Ustaff1"
+        ticket = factories.ticket(session, now=T0)
+        tickets.assign(session, ticket, assignee=session.get(StaffUser, agent.id), now=T0)
+    api_server.requests.clear()
+
+    clock.set(T0 + timedelta(hours=18))
+    tasks.tick()
+    run_jobs(runtime)
+    pushes = {r.json["to"]: r.json["messages"] for r in api_server.matching("POST", "/v2/bot/message/push")}
+    assert set(pushes) == {GROUP, "Ustaff1"}
+    assert pushes[GROUP][0]["type"] == "text"
+    assert pushes[GROUP][0]["text"].startswith("⏰ ใกล้ครบกำหนด: เรื่อง CL-2569-00001 เหลือเวลา 6 ชม.")
+    assert all(m.status == "sent" for m in _outbox(runtime))
