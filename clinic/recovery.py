@@ -58,8 +58,11 @@ def sweep(runtime: Runtime) -> SweepResult:
                 or_(
                     and_(
                         OutboxMessage.status == "pending",
-                        OutboxMessage.created_at <= now - GRACE,
-                        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+                        # Due (a retry's own scheduled job had its chance) or, without a time, old enough.
+                        or_(
+                            OutboxMessage.next_attempt_at <= now - GRACE,
+                            and_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.created_at <= now - GRACE),
+                        ),
                     ),
                     and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM),
                 )
