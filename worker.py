@@ -49,7 +49,11 @@ def main() -> int:
     threading.Thread(target=_tick_loop, args=(runtime, stop), name="clinic-tick", daemon=True).start()
     # SimpleWorker runs jobs in this process: our jobs are short database work, and
     # forking a horse per job would dominate their cost.
-    worker = SimpleWorker([runtime.queue], connection=runtime.redis)
+    # The worker gets a connection of its own: RQ blocks on BLPOP for minutes and raises the
+    # socket timeout for that, but only on connections not yet opened; the runtime's pooled
+    # connection (5 s, opened by the rebuild above) made the worker quit after 5 idle seconds.
+    connection = redis.Redis.from_url(redis_url(config), socket_connect_timeout=2, health_check_interval=30)
+    worker = SimpleWorker([runtime.queue], connection=connection)
     try:
         worker.work(with_scheduler=True, logging_level="INFO")
     finally:
