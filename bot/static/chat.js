@@ -75,6 +75,8 @@
     if (!text || busy) return;
     busy = true;
     send.disabled = true;
+    // The choices belonged to the question just answered; the reply brings new ones.
+    buttons.replaceChildren();
     showError("");
     try {
       await post("/chat/api/messages", { text: text, client_id: clientId() });
