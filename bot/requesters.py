@@ -15,7 +15,7 @@ def find(session: Session, channel: str, user_id: str, *, lock: bool = False) ->
     query = select(Requester).where(Requester.channel == channel, Requester.channel_user_id == user_id)
     if lock:
         # One conversation step at a time per requester, even with several workers.
-        query = query.with_for_update()
+        query = query.with_for_update(of=Requester)
     return session.scalar(query)
 
 
