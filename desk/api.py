@@ -10,6 +10,7 @@ Thai-first message, and a refused request changes nothing. The OpenAPI document
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
@@ -160,7 +161,7 @@ def _find(session: Session, number: str) -> Ticket:
     return ticket
 
 
-def _json_body(required: set[str], optional: set[str] = frozenset()) -> dict[str, str]:  # type: ignore[assignment]
+def _json_body(required: AbstractSet[str], optional: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     data = request.get_json(silent=True) if request.content_length else {}
     if not isinstance(data, dict):
         raise ApiError(400, "ต้องส่ง JSON object / The body must be a JSON object")
