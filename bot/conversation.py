@@ -15,18 +15,15 @@ Order of handling, the same for every input:
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.choices import Choice, agency_label, by_name, by_number_or_label, normalize, short_label
-from clinic import outbox, settings, staff_link, tickets
+from clinic import outbox, settings, staff_link, survey, tickets
 from clinic.models import Agency, AgencyType, ChatSession, Requester, Ticket, Topic
 from clinic.runtime import runtime_of
 from clinic.thaidate import format_datetime, format_datetime_en
@@ -161,18 +158,8 @@ def _dispatch(turn: _Turn) -> None:
 # --- the side flow (survey) ----------------------------------------------------------------
 
 
-def _survey_module() -> ModuleType | None:
-    """`clinic.survey` once the survey exists (issue #6); until then there is no side flow."""
-    if importlib.util.find_spec("clinic.survey") is None:
-        return None
-    return importlib.import_module("clinic.survey")
-
-
 def _side_flow(turn: _Turn) -> list[Message] | None:
     """The one place where a flow outside the intake may take the input: a pending survey's answer."""
-    survey = _survey_module()
-    if survey is None:
-        return None
     return survey.handle(turn.session, turn.requester, turn.incoming.text, turn.now)
 
 
@@ -231,9 +218,7 @@ def _status(turn: _Turn) -> None:
 
 
 def _new_question(turn: _Turn) -> None:
-    survey = _survey_module()
-    if survey is not None:
-        survey.cancel_active(turn.session, turn.requester, turn.now)
+    survey.cancel_active(turn.session, turn.requester, turn.now)
     if not _profile_complete(turn.requester):
         _first_contact(turn)
         return
