@@ -7,8 +7,10 @@ the database, so a flushed or replaced Redis loses no deadline.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
+import time
 
 import redis
 from rq import SimpleWorker
@@ -53,12 +55,46 @@ def main() -> int:
     # socket timeout for that, but only on connections not yet opened; the runtime's pooled
     # connection (5 s, opened by the rebuild above) made the worker quit after 5 idle seconds.
     connection = redis.Redis.from_url(redis_url(config), socket_connect_timeout=2, health_check_interval=30)
-    worker = SimpleWorker([runtime.queue], connection=connection)
     try:
-        worker.work(with_scheduler=True, logging_level="INFO")
+        while True:
+            worker = ClinicWorker([runtime.queue], connection=connection)
+            try:
+                worker.work(with_scheduler=True, logging_level="INFO")
+            except redis.RedisError as exc:
+                log.warning("the RQ worker lost Redis (%s)", exc)  # raised by its teardown
+            if worker.stop_requested:
+                break
+            # RQ ends its loop when Redis goes away mid-job; a Redis restart must not end the
+            # worker (and with it `clinic run`), so wait for Redis and serve again.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # RQ's handlers outlive work()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            log.warning("the RQ worker stopped without being asked to; starting a new one once Redis answers")
+            _wait_for_redis(connection)
+            log.info("SLA queue rebuilt after the restart: %d open tickets", sla.rebuild(runtime))
     finally:
         stop.set()
     return 0
+
+
+class ClinicWorker(SimpleWorker):
+    """SimpleWorker that remembers a stop request (SIGTERM, Ctrl-C), to tell it from a lost Redis."""
+
+    stop_requested = False
+
+    def request_stop(self, signum: int, frame: object) -> None:
+        self.stop_requested = True
+        super().request_stop(signum, frame)
+
+
+def _wait_for_redis(connection: redis.Redis) -> None:
+    delay = 0.5
+    while True:
+        time.sleep(delay)
+        try:
+            connection.ping()
+            return
+        except (redis.RedisError, OSError):
+            delay = min(delay * 2, 10.0)
 
 
 if __name__ == "__main__":
