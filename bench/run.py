@@ -334,6 +334,50 @@ def part_e2e(bench: Bench) -> None:
                          "delivered": delivered, "sent": total}  # fmt: skip
 
 
+# --- part 3: SLA sweep ----------------------------------------------------------------------
+
+
+def part_sla(bench: Bench) -> None:
+    """The SLA sweep over many open tickets, by #4's bench/sla_bench.py (median of 20 ticks per size)."""
+    from bench import sla_bench
+
+    sizes = list(sla_bench.FULL_SIZES if bench.full else sla_bench.DEFAULT_SIZES)
+    kind = bench.backends[0]
+    result = sla_bench.run(sizes, backend=kind, redis_url=bench.redis_url, postgres_url=bench.postgres_url or "")
+    for size, figures in result["sizes"].items():
+        steady, idle, backlog = figures["steady"], figures["idle"], figures["backlog_1h"]
+        lateness = steady["worst_lateness_seconds"]
+        bench.rows.append(
+            Row(
+                "SLA sweep",
+                f"{int(size):,} open tickets, {kind}: sweep per {result['tick_seconds']} s tick, median / max",
+                f"{fmt_ms(steady['median_sweep_seconds'])} / {fmt_ms(steady['max_sweep_seconds'])}",
+                goal="",
+                met=None,
+            )  # fmt: skip
+        )
+        bench.rows.append(
+            Row(
+                "SLA sweep",
+                f"{int(size):,} open tickets: worst lateness of a warning ({steady['warnings_sent']:,} "
+                f"sent in {steady['ticks']} ticks)",
+                f"{lateness:,.1f} s",
+                goal="≤ 60 s",
+                met=lateness <= 60,
+            )  # fmt: skip
+        )
+        bench.rows.append(
+            Row(
+                "SLA sweep",
+                f"{int(size):,} open tickets: idle sweep / after 1 h down ({backlog['warnings_sent']:,} due)",
+                f"{fmt_ms(idle['sweep_seconds'])} / {fmt_ms(backlog['sweep_seconds'])}",
+            )  # fmt: skip
+        )
+    if not bench.full:
+        bench.notes.append("SLA sweep: 1,000,000 open tickets runs with --full.")
+    bench.data["sla"] = result
+
+
 # --- part 4: KPI ---------------------------------------------------------------------------
 
 KPI_NOW = datetime(2026, 9, 20, 3, 0, tzinfo=UTC)  # late in fiscal year 2569, so the year is nearly full
@@ -394,6 +438,68 @@ def part_kpi(bench: Bench) -> None:
     bench.data["kpi"] = figures
 
 
+# --- part 5: desk inbox ---------------------------------------------------------------------
+
+BENCH_PASSWORD = "bench-password-not-secret"
+
+
+def _signed_in_client(app: Any) -> Any:
+    import re
+
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    form = {"username": "bench", "password": BENCH_PASSWORD, "csrf_token": token.group(1) if token else ""}
+    answer = client.post("/login", data=form)
+    if answer.status_code != 302:
+        raise RuntimeError(f"bench login failed: {answer.status_code}")
+    return client
+
+
+def part_inbox(bench: Bench) -> None:
+    """Server time of the desk inbox's first page with 100,000 open tickets (and with 1,000, for scale)."""
+    from clinic import sla, staff
+    from clinic.config import Config
+    from clinic.runtime import Runtime
+    from clinic.thaidate import BANGKOK, fiscal_year_be
+    from wsgi import create_app
+
+    now = datetime.now(UTC)
+    figures: dict[str, dict[int, float]] = {}
+    for kind in bench.backends:
+        for size in (1_000, 100_000):
+            with bench.database(kind) as db, bench.product_env(db.url, "http://127.0.0.1:9") as env:
+                dataset.fill(db, size, fiscal_year_be=fiscal_year_be(now.astimezone(BANGKOK).date()), open_share=1.0,
+                             now=now)  # fmt: skip
+                runtime = Runtime(Config.from_env(env, load_dotenv=False), database=db.database)
+                try:
+                    sla.rebuild(runtime)
+                    with runtime.db.transaction() as session:
+                        staff.create_user(session, username="bench", password=BENCH_PASSWORD, role="agent", now=now,
+                                          display_name="bench")  # fmt: skip
+                    client = _signed_in_client(create_app(runtime))
+
+                    def first_page(client: Any = client) -> None:
+                        answer = client.get("/inbox")
+                        if answer.status_code != 200:
+                            raise RuntimeError(f"/inbox answered {answer.status_code}")
+
+                    figures.setdefault(kind, {})[size] = timed(first_page, bench.repeats * 5)[0]
+                finally:
+                    runtime.redis.close()
+        small, large = figures[kind][1_000], figures[kind][100_000]
+        bench.rows.append(
+            Row(
+                "desk inbox",
+                f"first page (25 rows), 100,000 open tickets, {kind}: server time",
+                fmt_ms(large),
+                f"1,000 open tickets {fmt_ms(small)}",
+                f"{large / small:.1f}×",
+            )  # fmt: skip
+        )
+    bench.data["inbox"] = figures
+
+
 # --- the whole run -----------------------------------------------------------------------
 
 
@@ -417,7 +523,9 @@ def machine() -> dict[str, Any]:
 PART_FUNCTIONS: dict[str, Callable[[Bench], None]] = {
     "intake": part_intake,
     "e2e": part_e2e,
+    "sla": part_sla,
     "kpi": part_kpi,
+    "inbox": part_inbox,
 }
 
 
