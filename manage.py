@@ -183,5 +183,55 @@ def token_revoke(name: str) -> None:
     click.echo(f"เพิกถอนโทเค็น {name} แล้ว / Token {name} revoked")
 
 
+@cli.command("kpi", with_appcontext=False)
+@click.option("--from", "first", required=True, help="First day, YYYY-MM-DD (Bangkok time, included).")
+@click.option("--to", "last", required=True, help="Last day, YYYY-MM-DD (Bangkok time, included).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+def kpi_command(first: str, last: str, fmt: str, output: str | None) -> None:
+    """The KPI figures (json), one row per ticket (csv), or both in a workbook (xlsx)."""
+    from clinic import kpi, kpi_export
+    from clinic.runtime import Runtime
+
+    try:
+        period = kpi.Period.parse(first, last)
+    except kpi.KpiError as exc:
+        _fail(exc)
+    runtime = Runtime(_config())
+    try:
+        with runtime.db.transaction() as session:
+            if output:
+                with open(output, "wb") as out:
+                    kpi_export.export(session, period, fmt, out, now=runtime.clock.now())
+            else:
+                kpi_export.export(session, period, fmt, click.get_binary_stream("stdout"), now=runtime.clock.now())
+    finally:
+        runtime.close()
+
+
+@cli.command("import-history", with_appcontext=False)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_history_command(path: str) -> None:
+    """Load past consultations from a UTF-8 CSV file (all or nothing; a second run adds nothing)."""
+    from clinic import history_import
+    from clinic.runtime import Runtime
+
+    runtime = Runtime(_config())
+    try:
+        with open(path, encoding="utf-8-sig") as handle, runtime.db.transaction() as session:
+            result = history_import.import_text(session, handle.read(), now=runtime.clock.now())
+    except UnicodeDecodeError:
+        _fail(ValueError("ไฟล์ต้องเป็น UTF-8 / The file must be UTF-8"))
+    except history_import.HistoryImportError as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    click.echo(
+        f"นำเข้า {result.imported} เรื่อง มีอยู่แล้ว {result.already_present} เรื่อง ผู้ขอรับคำปรึกษาใหม่ "
+        f"{result.requesters_created} คน / Imported {result.imported}, already present {result.already_present}, "
+        f"new requesters {result.requesters_created}"
+    )
+
+
 if __name__ == "__main__":
     cli()

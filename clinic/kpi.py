@@ -276,6 +276,11 @@ class Kpi:
         }
 
 
+def is_pending(now: datetime) -> Any:
+    """SQL: an open ticket whose deadline has not passed at `now` (and no earlier cycle missed)."""
+    return and_(Ticket.status != "closed", Ticket.due_at > now, Ticket.sla_missed_before == false())
+
+
 def _bangkok_month(session: Session) -> Any:
     """`YYYY-MM` of `posted_at` in Bangkok time, in SQL (Bangkok keeps UTC+7 all year)."""
     offset_hours = int(thaidate.BANGKOK.utcoffset(datetime(2000, 1, 1)).total_seconds() // 3600)  # type: ignore[union-attr]
@@ -293,9 +298,7 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
     kpi = Kpi(period=period, computed_at=now)
 
     within = func.sum(case((Ticket.completed_within_sla, 1), else_=0))
-    pending = func.sum(
-        case((and_(Ticket.status != "closed", Ticket.due_at > now, Ticket.sla_missed_before == false()), 1), else_=0)
-    )
+    pending = func.sum(case((is_pending(now), 1), else_=0))
     month = _bangkok_month(session).label("month")
     counts = session.execute(
         select(Ticket.agency_type_code, Ticket.topic_code, Ticket.channel, month, func.count(), within, pending)

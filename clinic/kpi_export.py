@@ -1,0 +1,240 @@
+"""KPI exports: one row per ticket with its survey scores (CSV and XLSX), and the figures.
+
+The XLSX holds two sheets: the figures of `clinic.kpi` (the same numbers as the JSON)
+and the tickets. Times are Bangkok local time. The CSV is UTF-8 with a byte-order mark
+so that spreadsheet programs open the Thai text correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session, aliased
+
+from clinic import kpi, thaidate
+from clinic.models import Agency, AgencyType, Requester, SurveyResponse, Ticket, Topic
+
+COLUMNS = (
+    ("number", "เลขที่เรื่อง / Number"),
+    ("posted_at", "เวลาที่ถาม (กรุงเทพฯ) / Posted (Bangkok)"),
+    ("closed_at", "เวลาที่ปิดเรื่อง / Closed"),
+    ("due_at", "กำหนดเสร็จ / Due"),
+    ("status", "สถานะ / Status"),
+    ("sla", "ผลภายใน 1 วัน / Within SLA"),
+    ("channel", "ช่องทาง / Channel"),
+    ("requester", "ผู้ขอรับคำปรึกษา / Requester"),
+    ("agency_type", "ประเภทหน่วยงาน / Agency type"),
+    ("agency", "หน่วยงาน / Agency"),
+    ("topic", "ด้าน / Topic"),
+    ("subject", "คำถาม / Question"),
+    ("survey_status", "สถานะแบบสอบถาม / Survey status"),
+    ("convenience", "3.1 ความสะดวก / Convenience"),
+    ("timeliness", "3.2 ภายในเวลา / Timeliness"),
+    ("usefulness", "3.3 การนำไปใช้ / Usefulness"),
+    ("overall", "3.4 ภาพรวม / Overall"),
+    ("suggestion", "ข้อเสนอแนะ / Suggestion"),
+)
+SLA_RESULTS = {"within": "ภายใน 1 วัน / within", "missed": "เกิน 1 วัน / missed", "pending": "รอดำเนินการ / pending"}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def ticket_rows(session: Session, period: kpi.Period, now: datetime) -> Iterator[dict[str, Any]]:
+    """One dict per ticket posted in the period, oldest first; times are aware Bangkok datetimes."""
+    start, end = period.utc_bounds()
+    requester = aliased(Requester)
+    sla = case(
+        (Ticket.completed_within_sla, "within"),
+        (kpi.is_pending(now), "pending"),
+        else_="missed",
+    )
+    query = (
+        select(
+            Ticket.number,
+            Ticket.posted_at,
+            Ticket.closed_at,
+            Ticket.due_at,
+            Ticket.status,
+            sla.label("sla"),
+            Ticket.channel,
+            requester.display_name,
+            requester.person_name,
+            AgencyType.label_th,
+            Agency.name_th,
+            Ticket.agency_other,
+            Topic.label_th.label("topic"),
+            Ticket.subject,
+            SurveyResponse.status.label("survey_status"),
+            SurveyResponse.convenience,
+            SurveyResponse.timeliness,
+            SurveyResponse.usefulness,
+            SurveyResponse.overall,
+            SurveyResponse.suggestion,
+        )  # fmt: skip
+        .join(requester, requester.id == Ticket.requester_id)
+        .join(AgencyType, AgencyType.code == Ticket.agency_type_code)
+        .join(Topic, Topic.code == Ticket.topic_code)
+        .outerjoin(Agency, Agency.id == Ticket.agency_id)
+        .outerjoin(SurveyResponse, SurveyResponse.ticket_id == Ticket.id)
+        .where(Ticket.posted_at >= start, Ticket.posted_at < end)
+        .order_by(Ticket.posted_at, Ticket.id)
+        .execution_options(yield_per=2000)
+    )
+    for row in session.execute(query):
+        yield {
+            "number": row.number,
+            "posted_at": _local(row.posted_at),
+            "closed_at": _local(row.closed_at),
+            "due_at": _local(row.due_at),
+            "status": row.status,
+            "sla": row.sla,
+            "channel": row.channel,
+            "requester": row.person_name or row.display_name,
+            "agency_type": row.label_th,
+            "agency": row.name_th or row.agency_other,
+            "topic": row.topic,
+            "subject": row.subject,
+            "survey_status": row.survey_status or "",
+            "convenience": row.convenience,
+            "timeliness": row.timeliness,
+            "usefulness": row.usefulness,
+            "overall": row.overall,
+            "suggestion": row.suggestion or "",
+        }
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    return thaidate.to_local(moment) if moment is not None else None
+
+
+def _cell_text(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if key == "sla":
+        return SLA_RESULTS[value]
+    return str(value)
+
+
+def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """The CSV text line by line (for streaming a download), byte-order mark first."""
+
+    class _Line:
+        def write(self, text: str) -> str:
+            return text
+
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow([title for _, title in COLUMNS])
+    for row in rows:
+        yield writer.writerow([_cell_text(key, row[key]) for key, _ in COLUMNS])
+
+
+def write_csv(out: IO[str], rows: Iterator[dict[str, Any]]) -> int:
+    """Write the CSV; returns the number of ticket rows."""
+    lines = 0
+    for line in csv_lines(rows):
+        out.write(line)
+        lines += 1
+    return lines - 1
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def summary_rows(figures: kpi.Kpi) -> list[list[Any]]:
+    """The figures as a table of label and value, Thai first; the same numbers as the JSON."""
+    rows: list[list[Any]] = [
+        ["รายงานตัวชี้วัดคลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ / Consultation clinic KPIs"],
+        ["ช่วงเวลา / Period", figures.period.label_th],
+        ["จาก / From", figures.period.first.isoformat(), "ถึง / To", figures.period.last.isoformat()],
+        [],
+        ["จำนวนเรื่องที่ขอรับคำปรึกษา / Consultations", figures.consultations],
+        ["จำนวนผู้ใช้บริการ (คน) / Requesters", figures.requesters],
+        ["แล้วเสร็จภายใน 1 วัน / Completed within SLA", figures.completed_within_sla],
+        ["เกิน 1 วัน / Missed", figures.missed],
+        ["ยังอยู่ในกำหนด / Pending", figures.pending],
+        ["ตัวชี้วัดที่ 1 ร้อยละ / KPI 1 percent", _number(figures.sla_percent)],
+        ["ผู้ตอบแบบสอบถาม / Respondents", figures.respondents],
+        ["พึงพอใจระดับมากขึ้นไป / Satisfied (4-5)", figures.satisfied],
+        ["ตัวชี้วัดที่ 2 ร้อยละ / KPI 2 percent", _number(figures.satisfaction_percent)],
+        [],
+        ["ข้อ / Item", "ผู้ตอบ / Respondents", "มากขึ้นไป / Satisfied", "ร้อยละ / Percent", "ค่าเฉลี่ย / Mean"],
+    ]
+    for item in figures.items:
+        rows.append([f"3.{item.position} {item.text_th}", item.respondents, item.satisfied,
+                     _number(item.percent), _number(item.mean)])  # fmt: skip
+    for title, breakdowns in (("ประเภทหน่วยงาน / Agency type", figures.by_agency_type),
+                              ("ด้าน / Topic", figures.by_topic)):  # fmt: skip
+        rows += [[], [title, "เรื่อง / Consultations", "คน / Requesters", "ร้อยละ / Percent"]]
+        rows += [[row.label_th, row.consultations, row.requesters, _number(row.percent)] for row in breakdowns]
+    rows += [[], ["ช่องทาง / Channel", "เรื่อง / Consultations", "ร้อยละ / Percent"]]
+    rows += [[row.label_th, row.consultations, _number(row.percent)] for row in figures.by_channel]
+    rows += [[], ["เดือน / Month", "เรื่อง / Consultations", "ภายใน 1 วัน / Within SLA", "ร้อยละ / Percent"]]
+    rows += [[row.label_th, row.consultations, row.completed_within_sla, _number(row.sla_percent)]
+             for row in figures.by_month]  # fmt: skip
+    rows += [[], ["แบบสอบถาม / Surveys", "จำนวน / Count"]]
+    rows += [[status, count] for status, count in figures.surveys.items()]
+    rows += [[], ["ข้อเสนอแนะ / Suggestions"]]
+    rows += [[f"{index}. {text}"] for index, text in enumerate(figures.suggestions, start=1)]
+    return rows
+
+
+def write_xlsx(out: IO[bytes] | str, figures: kpi.Kpi, rows: Iterator[dict[str, Any]]) -> int:
+    """The workbook: a summary sheet and a ticket sheet. Returns the number of ticket rows."""
+    book = Workbook(write_only=True)
+    summary = book.create_sheet("สรุป Summary")
+    summary.column_dimensions["A"].width = 60
+    bold = Font(bold=True)
+    for values in summary_rows(figures):
+        summary.append(values)
+    sheet = book.create_sheet("รายเรื่อง Tickets")
+    header = []
+    for _, title in COLUMNS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        values = []
+        for key, _ in COLUMNS:
+            value = row[key]
+            if isinstance(value, datetime):
+                value = value.replace(tzinfo=None)  # Excel has no time zones: Bangkok local time
+            elif key == "sla":
+                value = SLA_RESULTS[value]
+            values.append(value)
+        sheet.append(values)
+        count += 1
+    book.save(out)
+    return count
+
+
+def export(session: Session, period: kpi.Period, fmt: str, out: IO[bytes], *, now: datetime) -> None:
+    """`clinic kpi`: the figures as JSON, the tickets as CSV, or both as XLSX, to a binary stream."""
+    if fmt == "json":
+        figures = kpi.compute(session, period, now)
+        out.write(json.dumps(figures.to_dict(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
+    elif fmt == "csv":
+        for line in csv_lines(ticket_rows(session, period, now)):
+            out.write(line.encode("utf-8"))
+    elif fmt == "xlsx":
+        buffer = io.BytesIO()  # openpyxl needs a seekable file; stdout is not
+        write_xlsx(buffer, kpi.compute(session, period, now), ticket_rows(session, period, now))
+        out.write(buffer.getvalue())
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
