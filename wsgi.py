@@ -6,14 +6,26 @@ gunicorn serves `wsgi:create_app()`.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import redis
 from flask import Flask, jsonify
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from clinic.config import MAX_WEBHOOK_BYTES, Config, ConfigError
 from clinic.runtime import Runtime
+
+
+class _RequestJson(DefaultJSONProvider):
+    """Flask's JSON, refusing a body nested too deeply like any malformed one (400, not a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def create_app(runtime: Runtime | None = None) -> Flask:
@@ -37,6 +49,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         JSON_AS_ASCII=False,
     )
+    app.json = _RequestJson(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["clinic"] = runtime
 
