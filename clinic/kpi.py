@@ -40,6 +40,7 @@ CHANNEL_LABELS = {
 SATISFIED_FROM = 4  # "มาก" and "มากที่สุด"
 _EXACT = Context(prec=60)
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 
 
 class KpiError(ValueError):
@@ -65,9 +66,16 @@ def parse_day(raw: str, name: str) -> date:
     try:
         if not _DATE_RE.fullmatch(raw):
             raise ValueError
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise KpiError(f"วันที่ {name} ต้องเป็นรูปแบบ YYYY-MM-DD (ค.ศ.) / {name} must be a date YYYY-MM-DD") from None
+    # Far-off years would overflow the conversion to UTC bounds (a 500); no report needs them.
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise KpiError(
+            f"วันที่ {name} ต้องอยู่ระหว่างปี ค.ศ. {FIRST_DAY.year}-{LAST_DAY.year} / "
+            f"{name} must be between {FIRST_DAY.year} and {LAST_DAY.year}"
+        )
+    return day
 
 
 @dataclass(frozen=True)
