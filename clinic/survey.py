@@ -4,8 +4,10 @@ Four items (seed document 3.1-3.4: `convenience`, `timeliness`, `usefulness`, `o
 asked one at a time on the 5-point scale as quick-reply buttons, then an optional
 suggestion with a skip button. One `SurveyResponse` per ticket: closing a reopened
 ticket again does not start a second one (it only re-sends one that never reached the
-requester or was cut short before any answer). A typed number counts like a tap; other
-text gets a gentle re-ask. One reminder after 24 h, expiry after 7 days.
+requester or was cut short before any answer). A typed number counts like a tap; text
+that reads as a new question (a question word or mark, or 40 characters and more) ends
+the survey and is left to the conversation as the new question; other text gets a
+gentle re-ask. One reminder after 24 h, expiry after 7 days.
 
 Where the channel forbids an automatic message (Messenger more than 24 h after the
 user's last message, a LINE user who blocked the bot, history imported from a file)
@@ -37,6 +39,14 @@ EXPIRE_AFTER = timedelta(days=7)
 # answer) are sent again when the ticket is closed again.
 RESENDABLE = frozenset({"not_sent", "cancelled"})
 
+# The conversation's new-question command (bot.conversation COMMANDS["new"]), offered on a re-ask.
+NEW_QUESTION_BUTTON = {"label": "ถามใหม่ / New", "text": "ถามใหม่"}
+# Text that is not a score but reads as a question ends the survey instead of being re-asked:
+# a question word, a question mark, or a long message. Short chatter ("ขอบคุณครับ") is re-asked.
+QUESTION_MARKERS = ("?", "ไหม", "มั้ย", "อย่างไร", "ยังไง", "หรือไม่", "หรือเปล่า", "เท่าไร", "เท่าไหร่",
+                    "อะไร", "ที่ไหน", "เมื่อไร", "ทำไม", "สอบถาม", "ได้หรือ")  # fmt: skip
+QUESTION_MIN_CHARS = 40
+
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _WORD_SCORES = {word: score for score, word in SCALE}
 
@@ -53,6 +63,11 @@ def parse_score(text: str) -> int | None:
     if word is not None and _WORD_SCORES.get(word) != score:
         return None
     return score
+
+
+def looks_like_question(text: str) -> bool:
+    cleaned = text.strip()
+    return len(cleaned) >= QUESTION_MIN_CHARS or any(marker in cleaned for marker in QUESTION_MARKERS)
 
 
 def scale_buttons() -> list[dict[str, str]]:
@@ -189,10 +204,19 @@ def handle(session: Session, requester: Requester, text: str, now: datetime) -> 
         return [_thanks()]
     score = parse_score(text)
     if score is None:
+        if looks_like_question(text):
+            # A new question typed mid-survey ends the survey; the conversation takes it from here.
+            response.status = "cancelled"
+            response.current_item = None
+            session.flush()
+            return None
         reask = outbox.text(
-            "ขออภัย กรุณาตอบเป็นตัวเลข 1-5 หรือกดปุ่มด้านล่าง / Sorry, please answer with a number 1-5 or tap a button."
+            "ขออภัย กรุณาตอบเป็นตัวเลข 1-5 หรือกดปุ่มด้านล่าง หากต้องการถามเรื่องใหม่ พิมพ์ “ถามใหม่” / "
+            "Sorry, please answer with a number 1-5 or tap a button; to ask something new, type “ถามใหม่”."
         )
-        return [reask, _current_prompt(session, response)]
+        prompt = _current_prompt(session, response)
+        prompt["quick_replies"] = [*prompt["quick_replies"], NEW_QUESTION_BUTTON]
+        return [reask, prompt]
     key = response.current_item if response.current_item in ITEM_KEYS else _first_unanswered(response)
     setattr(response, key, score)
     response.current_item = _first_unanswered(response)

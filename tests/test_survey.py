@@ -75,9 +75,26 @@ def test_anything_else_gets_a_gentle_reask_and_changes_nothing(runtime: Runtime)
     for text in ("6", "0", "ขอบคุณครับ", "5 น้อย", ""):
         reply = _answer(runtime, requester_id, text)
         assert "กรุณาตอบเป็นตัวเลข 1-5" in reply[0]["text"]
-        assert "ข้อ 1/4" in reply[1]["text"] and len(reply[1]["quick_replies"]) == 5
+        assert "ข้อ 1/4" in reply[1]["text"] and len(reply[1]["quick_replies"]) == 6
+        assert reply[1]["quick_replies"][-1] == {"label": "ถามใหม่ / New", "text": "ถามใหม่"}
     response = _response(runtime, ticket_id)
     assert response.convenience is None and response.current_item == "convenience"
+
+
+def test_a_question_typed_during_the_survey_ends_it(runtime: Runtime) -> None:
+    ticket_id, requester_id = _closed_ticket(runtime)
+    _answer(runtime, requester_id, "4")
+    assert _answer(runtime, requester_id, "การเสนอหนังสือต่อรองปลัดต้องทำอย่างไร") is None
+    response = _response(runtime, ticket_id)
+    assert (response.status, response.convenience, response.current_item) == ("cancelled", 4, None)
+
+
+def test_looks_like_question() -> None:
+    assert survey.looks_like_question("ขอสอบถามเรื่องพิธี")
+    assert survey.looks_like_question("ใช้แบบฟอร์มไหน?")
+    assert survey.looks_like_question("ก" * 40)
+    assert not survey.looks_like_question("ขอบคุณครับ")
+    assert not survey.looks_like_question("ok")
 
 
 def test_skip_completes_without_a_suggestion(runtime: Runtime) -> None:
