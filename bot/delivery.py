@@ -161,6 +161,9 @@ def record(session: Session, outbox_id: int, outcome: Outcome, now: datetime) ->
 
 def _schedule_retry(runtime: Runtime, outbox_id: int, delay: timedelta) -> None:
     try:
-        runtime.queue.enqueue_in(delay, DELIVER_JOB, outbox_id)
+        # RQ keeps the scheduled time in whole seconds (rounded down), so the job can start up to
+        # a second before next_attempt_at, when claim() refuses it and the row waits for the
+        # recovery sweep; a second's slack makes the retry land after the row is due.
+        runtime.queue.enqueue_in(delay + timedelta(seconds=1), DELIVER_JOB, outbox_id)
     except redis.RedisError as exc:
         log.warning("retry of outbox %s not scheduled (%s); the recovery sweep will pick it up", outbox_id, exc)
