@@ -7,6 +7,7 @@ fake LINE API in the test process, and stops only the processes it started.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -80,6 +81,13 @@ class Product:
             worker.stop()
         if self.web is not None:
             self.web.stop()
+
+
+@pytest.fixture
+def once_per_run(database_url: str) -> None:
+    """Long fault tests run on one backend: PostgreSQL when the run has it, else SQLite."""
+    if os.environ.get("TEST_DATABASE_URL") and database_url.startswith("sqlite"):
+        pytest.skip("a long fault test: it runs once per run, on PostgreSQL")
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from bench.line_events import many_signed
 from clinic.runtime import Runtime
 from tests.fakeapi import FakeApiServer
@@ -20,6 +22,7 @@ from tests.faults.ledger import (
 SENDS = r"^/v2/bot/message/(reply|push)$"
 
 
+@pytest.mark.usefixtures("once_per_run")
 def test_replies_survive_500_then_429(product: Product, api_server: FakeApiServer, runtime: Runtime) -> None:
     secret = runtime.config.line_channel_secret
     events = many_signed(secret, 8, users=8, tag=uuid.uuid4().hex)

@@ -54,6 +54,7 @@ def _send_paced(url: str, events: list[SignedEvent], rate: float) -> list[int]:
     return statuses
 
 
+@pytest.mark.usefixtures("once_per_run")
 @pytest.mark.timeout(600)
 def test_1000_requesters_5_messages_none_lost(product: Product, api_server: FakeApiServer, runtime: Runtime) -> None:
     secret, tag = runtime.config.line_channel_secret, uuid.uuid4().hex

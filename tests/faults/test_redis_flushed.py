@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import redis
 from sqlalchemy import select
 
@@ -36,6 +37,7 @@ def _notices(runtime: Runtime) -> list[tuple[int, str, float]]:
     return [(ticket, kind, (created - scheduled).total_seconds()) for ticket, kind, scheduled, created in rows]
 
 
+@pytest.mark.usefixtures("once_per_run")
 def test_redis_flushed_sla_rebuilt(
     product: Product, api_server: FakeApiServer, runtime: Runtime, live_clock: FrozenClock, tmp_path: Path
 ) -> None:

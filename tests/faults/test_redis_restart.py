@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 import requests
 
 from bench.line_events import many_signed
@@ -27,6 +28,7 @@ from tests.faults.ledger import (
 )
 
 
+@pytest.mark.usefixtures("once_per_run")
 def test_redis_restarted_mid_burst(
     product: Product, api_server: FakeApiServer, runtime: Runtime, tmp_path: Path
 ) -> None:
