@@ -69,10 +69,13 @@ def _run_wrk(
         bodies = handle.name
     try:
         args = [
-            "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+            "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
             "-s", str(LUA_SCRIPT), base_url + WEBHOOK_PATH, "--", bodies, str(threads),
         ]  # fmt: skip
-        out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+        done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60)
+        if done.returncode != 0:
+            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+        out = done.stdout
     finally:
         Path(bodies).unlink(missing_ok=True)
     line = next(x for x in out.splitlines() if x.startswith("WRK_JSON "))
