@@ -10,8 +10,8 @@ respondents who answered `overall`; the same figure for each survey item.
 
 A consultation belongs to the period its ticket was posted in, and so does its survey.
 Every figure is computed in SQL with GROUP BY over the period's tickets (one pass for
-the counts, one for distinct requesters, one for the survey); percentages are rounded
-to one decimal, half up.
+the counts, one for distinct requesters, one for the survey, and one for the
+suggestions when there are any); percentages are rounded to one decimal, half up.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, false, func, literal, literal_column, select, union_all
+from sqlalchemy import Integer, and_, case, false, func, literal, literal_column, select, text, union_all
 from sqlalchemy.orm import Session
 
 from clinic import survey, thaidate
@@ -294,9 +294,45 @@ def _bangkok_month(session: Session) -> Any:
     offset_hours = int(thaidate.BANGKOK.utcoffset(datetime(2000, 1, 1)).total_seconds() // 3600)  # type: ignore[union-attr]
     if session.get_bind().dialect.name == "postgresql":
         # Literal SQL, not bind parameters: PostgreSQL must see the same expression in GROUP BY.
-        return func.to_char(Ticket.posted_at + literal_column(f"interval '{offset_hours} hours'"),
-                            literal_column("'YYYY-MM'"))  # fmt: skip
+        # date_trunc is cheaper than to_char per row; compute() turns the timestamp into YYYY-MM.
+        return func.date_trunc(literal_column("'month'"),
+                               Ticket.posted_at + literal_column(f"interval '{offset_hours} hours'"))  # fmt: skip
     return func.strftime(literal_column("'%Y-%m'"), Ticket.posted_at, literal_column(f"'{offset_hours:+d} hours'"))
+
+
+def _distinct_requesters(session: Session, in_period: Any) -> Any:
+    """SQL: (kind, code, distinct requesters) for the whole period, each agency type and each topic."""
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL counts distinct values fastest straight off the tickets, one GROUP BY each.
+        def by(column: Any, kind: str) -> Any:
+            return (
+                select(literal(kind).label("kind"), column.label("code"), func.count(Ticket.requester_id.distinct()))
+                .where(in_period)
+                .group_by(column)
+            )
+
+        total = select(literal("all").label("kind"), literal("").label("code"),
+                       func.count(Ticket.requester_id.distinct())).where(in_period)  # fmt: skip
+        return union_all(total, by(Ticket.agency_type_code, "type"), by(Ticket.topic_code, "topic"))
+    # SQLite pays for each pass over the tickets: one pass collects the (type, topic, requester)
+    # triples, and the three counts run over that much smaller set (about 2x faster).
+    triples = (
+        select(
+            Ticket.agency_type_code.label("type_code"),
+            Ticket.topic_code.label("topic_code"),
+            Ticket.requester_id.label("requester_id"),
+        )
+        .where(in_period)
+        .group_by(Ticket.agency_type_code, Ticket.topic_code, Ticket.requester_id)
+        .cte("triples")
+        .prefix_with("MATERIALIZED")
+    )
+    people = func.count(triples.c.requester_id.distinct())
+    return union_all(
+        select(literal("all").label("kind"), literal("").label("code"), people),
+        select(literal("type"), triples.c.type_code, people).group_by(triples.c.type_code),
+        select(literal("topic"), triples.c.topic_code, people).group_by(triples.c.topic_code),
+    )
 
 
 def compute(session: Session, period: Period, now: datetime) -> Kpi:
@@ -304,6 +340,11 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
     start, end = period.utc_bounds()
     in_period = and_(Ticket.posted_at >= start, Ticket.posted_at < end)
     kpi = Kpi(period=period, computed_at=now)
+
+    if session.get_bind().dialect.name == "postgresql":
+        # The planner cannot tell that a month of posted_at has few values and plans a sort that
+        # spills to disk at the default 4 MB; with room it hashes the groups in memory (about 4x faster).
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
 
     within = func.sum(case((Ticket.completed_within_sla, 1), else_=0))
     pending = func.sum(case((is_pending(now), 1), else_=0))
@@ -314,22 +355,7 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
         .group_by(Ticket.agency_type_code, Ticket.topic_code, Ticket.channel, month)
     ).all()
 
-    def distinct_by(column: Any, kind: str) -> Any:
-        return (
-            select(literal(kind).label("kind"), column.label("code"), func.count(Ticket.requester_id.distinct()))
-            .where(in_period)
-            .group_by(column)
-        )
-
-    requesters_total = select(
-        literal("all").label("kind"), literal("").label("code"), func.count(Ticket.requester_id.distinct())
-    ).where(in_period)
-    distinct_rows = session.execute(
-        union_all(
-            requesters_total, distinct_by(Ticket.agency_type_code, "type"), distinct_by(Ticket.topic_code, "topic")
-        )
-    ).all()
-    distinct = {(kind, code): n for kind, code, n in distinct_rows}
+    distinct = {(kind, code): n for kind, code, n in session.execute(_distinct_requesters(session, in_period))}
 
     by_type: dict[str, Breakdown] = {
         row.code: Breakdown(row.code, row.label_th, row.label_en)
@@ -342,6 +368,8 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
     by_channel = {code: Breakdown(code, th, en) for code, (th, en) in CHANNEL_LABELS.items()}
     by_month = {code: Breakdown(code, _month_label(code), code) for code in period.months()}
     for type_code, topic_code, channel, month_code, n, n_within, n_pending in counts:
+        if not isinstance(month_code, str):
+            month_code = f"{month_code.year:04d}-{month_code.month:02d}"
         n_within, n_pending = int(n_within or 0), int(n_pending or 0)
         kpi.consultations += n
         kpi.completed_within_sla += n_within
@@ -377,6 +405,7 @@ def _survey_figures(session: Session, kpi: Kpi, in_period: Any) -> None:
             func.sum(case((column >= SATISFIED_FROM, 1), else_=0)),
             func.coalesce(func.sum(column), 0).cast(Integer),
         ]
+    aggregates.append(func.sum(case((SurveyResponse.suggestion != "", 1), else_=0)))
     rows = session.execute(
         select(SurveyResponse.status, func.count(), *aggregates)
         .join(Ticket, Ticket.id == SurveyResponse.ticket_id)
@@ -388,8 +417,10 @@ def _survey_figures(session: Session, kpi: Kpi, in_period: Any) -> None:
         for item in session.scalars(select(SurveyItem).order_by(SurveyItem.position))
     }
     surveys: dict[str, int] = defaultdict(int)
+    with_suggestion = 0
     for status, n, *figures in rows:
         surveys[status] += n
+        with_suggestion += int(figures.pop() or 0)
         for index, key in enumerate(columns):
             answered, satisfied, total = figures[index * 3 : index * 3 + 3]
             item = items[key]
@@ -401,6 +432,8 @@ def _survey_figures(session: Session, kpi: Kpi, in_period: Any) -> None:
         status: surveys.get(status, 0) for status in ("pending", "completed", "expired", "cancelled", "not_sent")
     }
     kpi.surveys["sent"] = sum(n for status, n in kpi.surveys.items() if status != "not_sent")
+    if not with_suggestion:
+        return  # no need to look for them
     kpi.suggestions = list(
         session.scalars(
             select(SurveyResponse.suggestion)
