@@ -232,15 +232,16 @@ def part_intake(bench: Bench) -> None:
         latency = f"{figures['p50_ms']:,.1f} / {figures['p99_ms']:,.1f} ms"
         bench.rows.append(Row("webhook intake", f"{name}: latency p50 / p99", latency))
         if name in databases:
-            lost = figures["sent"] - figures["stored"]
+            # wrk counts only answers read before it stops; requests in flight then (at most one per
+            # connection and run) are stored too, so stored may exceed what wrk saw, never fall short of it.
             bench.rows.append(
                 Row(
                     "webhook intake",
-                    f"{name}: events stored / sent",
-                    f"{figures['stored']:,} / {figures['sent']:,}",
-                    goal="none lost",
-                    met=lost == 0 and figures["failed"] == 0,
-                )  # fmt: skip
+                    f"{name}: events stored / answered 200 as wrk counted",
+                    f"{figures['stored']:,} / {figures['sent'] - figures['failed']:,}",
+                    goal="none lost (stored ≥ answered)",
+                    met=figures["stored"] >= figures["sent"] and figures["failed"] == 0,
+                )
             )
     bench.data["intake"] = {"connections": connections, "seconds": bench.seconds, "variants": summary}
 
