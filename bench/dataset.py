@@ -220,7 +220,7 @@ def _sqlite_load(db: BenchDatabase, batches: list, time_columns: dict[str, tuple
                 _convert(rows, time_columns[table], _sqlite_time),
             )
         cursor.execute("COMMIT")
-        cursor.execute("ANALYZE requesters, tickets, survey_responses")
+        cursor.execute("ANALYZE")
     finally:
         raw.close()
 
