@@ -33,8 +33,9 @@ def _wait_healthy(port: str, process: subprocess.Popen, timeout: float = 60) -> 
     while time.monotonic() < deadline:
         assert process.poll() is None, "clinic run exited early"
         try:
-            return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-        except requests.ConnectionError:
+            # The first request waits for a gunicorn worker to import the app: slow on a busy machine.
+            return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.3)
     raise AssertionError("clinic run did not come up")
 
