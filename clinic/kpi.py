@@ -331,11 +331,12 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
     in_period = and_(Ticket.posted_at >= start, Ticket.posted_at < end)
     kpi = Kpi(period=period, computed_at=now)
 
-    if session.get_bind().dialect.name == "postgresql":
-        # The planner cannot tell that a month of posted_at has few values and plans a sort that
-        # spills to disk at the default 4 MB; with room it hashes the groups in memory (about 4x faster).
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
-
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # The planner takes every posted_at for a distinct month, so it expects a group per ticket:
+        # it sorts them (spilling to disk) or sizes a hash table for them. Neither is needed for a
+        # few hundred groups: with sorting off it hashes them (the whole KPI at 1,000,000 tickets: 2.9 s -> 1.1 s).
+        session.execute(text("SET LOCAL enable_sort = off"))
     within = func.sum(case((Ticket.completed_within_sla, 1), else_=0))
     pending = func.sum(case((is_pending(now), 1), else_=0))
     month = _bangkok_month(session).label("month")
@@ -344,6 +345,8 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
         .where(in_period)
         .group_by(Ticket.agency_type_code, Ticket.topic_code, Ticket.channel, month)
     ).all()
+    if postgresql:
+        session.execute(text("SET LOCAL enable_sort = on"))
 
     by_type: dict[str, Breakdown] = {
         row.code: Breakdown(row.code, row.label_th, row.label_en)
