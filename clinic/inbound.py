@@ -6,11 +6,12 @@ unique (channel, event_key) means a redelivered event is processed once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from clinic.db import on_commit
@@ -18,6 +19,51 @@ from clinic.models import InboundEvent
 from clinic.runtime import runtime_of
 
 PROCESS_JOB = "bot.tasks.process_inbound"
+
+_TABLE = InboundEvent.__table__
+
+# (event_key, event_type, payload) of one event, as a webhook body gives it.
+EventRow = tuple[str, str, dict[str, Any]]
+
+
+def _insert_new(insert: Any) -> Insert:
+    # ON CONFLICT DO NOTHING skips a redelivery (or a racing twin) in the same statement, so a
+    # webhook costs one INSERT, not a SELECT plus a savepoint, and never an IntegrityError.
+    return (
+        insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=[_TABLE.c.channel, _TABLE.c.event_key])
+        .returning(_TABLE.c.id)
+    )
+
+
+# Built once, without values (rows are bound parameters): SQLAlchemy compiles each only once.
+_INSERT_NEW = {"postgresql": _insert_new(postgresql.insert), "sqlite": _insert_new(sqlite.insert)}
+
+
+def store(connection: Connection, *, channel: str, events: Sequence[EventRow], now: datetime) -> list[int]:
+    """Insert events in one statement; return the ids of the new ones in the order given.
+
+    Already stored keys are left alone. The caller commits, then queues PROCESS_JOB for each id.
+    """
+    if not events:
+        return []
+    rows = [
+        {
+            "channel": channel,
+            "event_key": key,
+            "event_type": event_type,
+            "payload": payload,
+            "received_at": now,
+            "status": "pending",
+            "attempts": 0,
+        }
+        for key, event_type, payload in events
+    ]
+    statement = _INSERT_NEW[connection.dialect.name]
+    # Several rows go as one multi-row INSERT (SQLAlchemy's insertmanyvalues). Ids follow insertion
+    # order; RETURNING of a multi-row INSERT promises no order, so sort them.
+    result = connection.execute(statement, rows[0] if len(rows) == 1 else rows)
+    return sorted(result.scalars())
 
 
 def record(
@@ -30,30 +76,15 @@ def record(
     now: datetime,
 ) -> tuple[InboundEvent, bool]:
     """Store an event; return it and whether it is new. A job is queued after commit."""
-    existing = session.scalar(
-        select(InboundEvent).where(InboundEvent.channel == channel, InboundEvent.event_key == event_key)
-    )
-    if existing is not None:
-        return existing, False
-    event = InboundEvent(
-        channel=channel,
-        event_key=event_key,
-        event_type=event_type,
-        payload=payload,
-        received_at=now,
-        status="pending",
-    )
-    try:
-        with session.begin_nested():
-            session.add(event)
-    except IntegrityError:
-        # Two deliveries of the same event raced; the other one won.
+    new_ids = store(session.connection(), channel=channel, events=[(event_key, event_type, payload)], now=now)
+    if not new_ids:
         existing = session.scalar(
             select(InboundEvent).where(InboundEvent.channel == channel, InboundEvent.event_key == event_key)
         )
         assert existing is not None
         return existing, False
+    event_id = new_ids[0]
+    event = session.get_one(InboundEvent, event_id)
     runtime = runtime_of(session)
-    event_id = event.id
     on_commit(session, lambda: runtime.enqueue(PROCESS_JOB, event_id))
     return event, True

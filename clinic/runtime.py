@@ -6,6 +6,7 @@ The web app and the worker each build one; tests build their own with a frozen c
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -51,9 +52,31 @@ class Runtime:
         it until the worker's recovery sweep picks it up.
         """
         try:
-            self.queue.enqueue(func, args=args, kwargs=kwargs or None, job_id=job_id, retry=JOB_RETRY)
+            # Through a pipeline: RQ then sends the queue registration and the job in one round trip.
+            with self.redis.pipeline() as pipe:
+                self.queue.enqueue(
+                    func, args=args, kwargs=kwargs or None, job_id=job_id, retry=JOB_RETRY, pipeline=pipe
+                )
+                pipe.execute()
         except redis.RedisError as exc:
             log.warning("could not enqueue %s (%s); the recovery sweep will pick it up", func, exc)
+            return False
+        return True
+
+    def enqueue_each(self, func: str, arg_tuples: Sequence[tuple[Any, ...]]) -> bool:
+        """Queue one job per argument tuple in one Redis round trip; False if Redis is unreachable.
+
+        As with `enqueue`, the work is in the database already; a False only delays it.
+        """
+        if not arg_tuples:
+            return True
+        jobs = [Queue.prepare_data(func, args=args, retry=JOB_RETRY) for args in arg_tuples]
+        try:
+            with self.redis.pipeline() as pipe:
+                self.queue.enqueue_many(jobs, pipeline=pipe)
+                pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("could not enqueue %d x %s (%s); the recovery sweep will pick them up", len(jobs), func, exc)
             return False
         return True
 
