@@ -18,7 +18,7 @@ from bot.events import Action, GroupJoined, GroupLeft, Ignored, Unfollowed, User
 from bot.line_api import LineApi
 from bot.messenger_api import MessengerApi
 from clinic import outbox
-from clinic.models import InboundEvent, LineGroup
+from clinic.models import InboundEvent, LineGroup, StaffAlert
 from clinic.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,23 @@ def process(runtime: Runtime, event_id: int) -> str | None:
             status = apply(session, action, now=done)
             _finish(session, event_id, status, action.reason if isinstance(action, Ignored) else None, done)
         return status
-    except Exception as exc:  # noqa: BLE001 - recorded on the event for staff, then the next event goes on
+    except Exception as exc:  # noqa: BLE001 - recorded for staff, then the next event goes on
         log.exception("inbound event %s failed", event_id)
+        error = f"{exc.__class__.__name__}: {exc}"[:2000]
         with runtime.db.transaction() as session:
-            _finish(session, event_id, "failed", f"{exc.__class__.__name__}: {exc}"[:2000], runtime.clock.now())
+            done = runtime.clock.now()
+            _finish(session, event_id, "failed", error, done)
+            # A requester's message that could not be handled must not wait unseen in a table.
+            session.add(
+                StaffAlert(
+                    created_at=done,
+                    level="error",
+                    text=(
+                        f"ข้อความจาก {channel} ประมวลผลไม่สำเร็จ (เหตุการณ์ #{event_id}) กรุณาตรวจสอบ / "
+                        f"A {channel} message could not be processed (event #{event_id}): {error[:300]}"
+                    ),
+                )
+            )
         return "failed"
 
 

@@ -342,7 +342,7 @@ class StaffAlert(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    level: Mapped[str] = mapped_column(String(20), default="warning")  # info, warning, overdue
+    level: Mapped[str] = mapped_column(String(20), default="warning")  # info, warning, overdue, error
     text: Mapped[str] = mapped_column(Text)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))  # None: everyone
 

@@ -10,7 +10,7 @@ from bot import processing
 from bot.tasks import process_inbound
 from clinic import inbound, recovery
 from clinic.clock import FrozenClock
-from clinic.models import InboundEvent, OutboxMessage
+from clinic.models import InboundEvent, OutboxMessage, StaffAlert
 from clinic.runtime import Runtime
 from tests.bot_support import line_event, line_text
 
@@ -60,6 +60,10 @@ def test_a_failure_is_recorded_on_the_event_and_later_events_go_on(runtime: Runt
     assert process_inbound(broken) == "failed"
     failed = event(runtime, broken)
     assert failed.status == "failed" and "AttributeError" in (failed.error or "")
+    with runtime.db.transaction() as session:  # staff see it in the desk, not only in a log
+        alert = session.scalar(select(StaffAlert))
+        assert alert is not None and alert.level == "error" and alert.staff_id is None
+        assert alert.text.startswith("ข้อความจาก line ประมวลผลไม่สำเร็จ") and f"#{broken}" in alert.text
     fine = store(runtime, "line", line_text("สวัสดี", "Ufine"), "e4")
     assert process_inbound(fine) == "processed"
 

@@ -81,7 +81,7 @@
       badge.hidden = state.awaiting === 0;
     }
     state.events.forEach((event) => toast("info", words[event.kind] + " " + event.number, event.subject, event.url));
-    state.alerts.forEach((alert) => toast(alert.level, alert.number || "SLA", alert.text, alert.url));
+    state.alerts.forEach((alert) => toast(alert.level, alert.number || (alert.level === "error" ? "ระบบ / System" : "SLA"), alert.text, alert.url));
     if (body.dataset.page === "inbox" && (state.events.length || state.alerts.length)) {
       await refreshInbox(state.events.map((event) => event.number));
     }
