@@ -25,10 +25,15 @@ run: install
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/mypy
 
+# Two pytest workers (this is a 2-core machine); PYTEST_ARGS adds to or overrides (-n 0 runs in one process).
 test: install-test
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q -n 2 $(PYTEST_ARGS)
 
 # wrk generates the webhook load; installed here when missing and we may (root with apt), else
 # the bench falls back to a Python load generator and says so in its results.

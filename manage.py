@@ -7,6 +7,7 @@ the web app. `clinic run` starts everything (see clinic/launcher.py).
 from __future__ import annotations
 
 import sys
+from typing import IO, NoReturn
 
 import click
 from flask.cli import FlaskGroup
@@ -29,7 +30,7 @@ def _config() -> Config:
         sys.exit(2)
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
     sys.exit(2)
 
@@ -204,7 +205,8 @@ def kpi_command(first: str, last: str, fmt: str, output: str | None) -> None:
                 with open(output, "wb") as out:
                     kpi_export.export(session, period, fmt, out, now=runtime.clock.now())
             else:
-                kpi_export.export(session, period, fmt, click.get_binary_stream("stdout"), now=runtime.clock.now())
+                stdout: IO[bytes] = sys.stdout.buffer
+                kpi_export.export(session, period, fmt, stdout, now=runtime.clock.now())
     finally:
         runtime.close()
 

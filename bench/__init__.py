@@ -1,1 +1,1 @@
-"""`make bench`: the product measured against honest baselines, in one run (see README, "Benchmarks")."""
+"""`make bench`: the product measured against honest baselines, in one run (see docs/bench.md)."""

@@ -68,7 +68,7 @@ def claim(runtime: Runtime, outbox_id: int, now: datetime) -> bool:
             )
             .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
         )
-        return result.rowcount == 1
+        return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def deliver(runtime: Runtime, outbox_id: int) -> str | None:

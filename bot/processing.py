@@ -39,7 +39,7 @@ def claim(runtime: Runtime, event_id: int, now: datetime) -> bool:
             )
             .values(status="processing", claimed_at=now, attempts=InboundEvent.attempts + 1)
         )
-        return result.rowcount == 1
+        return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def process(runtime: Runtime, event_id: int) -> str | None:
@@ -104,9 +104,9 @@ def apply(session: Session, action: Action, *, now: datetime) -> str:
             )  # fmt: skip
         return "processed"
     if isinstance(action, Unfollowed):
-        requester = requesters.find(session, action.channel, action.user_id, lock=True)
-        if requester is not None:
-            requester.following = False
+        known = requesters.find(session, action.channel, action.user_id, lock=True)
+        if known is not None:
+            known.following = False
         return "processed"
     if isinstance(action, GroupJoined):
         group = session.scalar(select(LineGroup).where(LineGroup.group_id == action.group_id))

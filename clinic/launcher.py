@@ -42,7 +42,8 @@ def prepare_database(config: Config, say: Callable[[str], None] = print) -> None
         with database.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        raise ConfigError("DATABASE_URL", f"cannot connect: {exc.__class__.__name__}: {exc.orig or exc}") from None
+        cause = getattr(exc, "orig", None) or exc
+        raise ConfigError("DATABASE_URL", f"cannot connect: {exc.__class__.__name__}: {cause}") from None
     try:
         migrate.upgrade(database.engine)
         with database.transaction() as session:
@@ -111,7 +112,7 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
     while not stopping:
         for child in children:
             if child.poll() is not None:
-                print(f"a process stopped unexpectedly ({child.args[2]}, exit {child.returncode}); stopping all")
+                print(f"a process stopped unexpectedly ({child.args!r}, exit {child.returncode}); stopping all")
                 return 1
         time.sleep(0.3)
     print("กำลังหยุด / Stopping ...")

@@ -1,8 +1,8 @@
 """The clinic's records (SQLAlchemy 2.0 typed models).
 
 All timestamps are `UTCDateTime`: stored as UTC, shown in Asia/Bangkok by `thaidate`.
-The schema is still unreleased: change it here and in the initial migration together
-(`tests/test_migrations.py` checks that they agree).
+The schema is released: a change here comes with a new migration in `clinic/migrations/versions/`
+(never an edit of a released one); `tests/test_migrations.py` checks that they agree.
 """
 
 from __future__ import annotations

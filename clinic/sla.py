@@ -120,9 +120,10 @@ def untrack(session: Session, ticket: Ticket) -> None:
 
 def ordered_ids(runtime: Runtime, start: int = 0, stop: int = -1) -> list[tuple[int, float]]:
     """Open ticket ids with their deadline (epoch seconds), soonest first: the live queue."""
-    return [
-        (int(member), score) for member, score in runtime.redis.zrange(due_key(runtime), start, stop, withscores=True)
-    ]
+    pairs: list[tuple[bytes, float]] = runtime.redis.zrange(  # type: ignore[assignment]  # redis-py's stubs
+        due_key(runtime), start, stop, withscores=True
+    )
+    return [(int(member), float(score)) for member, score in pairs]
 
 
 # --- rebuild ---------------------------------------------------------------------------
@@ -174,8 +175,10 @@ def rebuild(runtime: Runtime) -> int:
     pipe.execute()
     pipe = runtime.redis.pipeline(transaction=True)
     if rows:
-        pipe.rename(building_due, due).persist(due)
-        pipe.rename(building_next, upcoming).persist(upcoming)
+        pipe.rename(building_due, due)
+        pipe.persist(due)
+        pipe.rename(building_next, upcoming)
+        pipe.persist(upcoming)
     else:
         pipe.delete(due, upcoming)
     pipe.set(runtime.key(READY_KEY), started.isoformat())

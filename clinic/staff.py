@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -103,7 +104,7 @@ def update_user(
         )
         if not other_admins:
             raise StaffError("ต้องมีผู้ดูแลระบบอย่างน้อยหนึ่งคน / At least one active admin must remain")
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if role is not None and role != user.role:
         changes["role"] = [user.role, role]
         user.role = role

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -52,7 +53,7 @@ class TicketFilter:
         """The plain inbox: every ticket not closed, nothing else narrowing it."""
         return self == TicketFilter()
 
-    def as_args(self) -> dict[str, str]:
+    def as_args(self) -> dict[str, Any]:
         """The query-string form, leaving out what is the default."""
         args = {name: value for name, value in self.__dict__.items() if value}
         if args.get("status") == "active":
@@ -99,7 +100,7 @@ def check(session: Session, wanted: TicketFilter) -> TicketFilter:
     return wanted
 
 
-def _statement(wanted: TicketFilter) -> Select[tuple[Ticket]]:
+def _statement(wanted: TicketFilter) -> Select[Any]:
     conditions = []
     if wanted.status == "active":
         conditions.append(Ticket.status != "closed")
@@ -138,7 +139,7 @@ def search(session: Session, wanted: TicketFilter, *, page: int = 1, per_page: i
         statement = statement.order_by(Ticket.due_at, Ticket.id)
     else:
         statement = statement.order_by(Ticket.posted_at.desc(), Ticket.id.desc())
-    items = list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)).unique())
+    items: list[Ticket] = list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)).unique())
     return TicketPage(items, page, per_page, total)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -93,10 +94,6 @@ def _add_message(
     session.add(message)
     session.flush()
     return message
-
-
-def _actor(staff: StaffUser | None, actor: str) -> dict[str, object]:
-    return {"staff": staff, "actor": actor}
 
 
 def open_ticket(
@@ -193,7 +190,7 @@ def reply(
     )  # fmt: skip
     audit.record(
         session, now=now, action="ticket.reply", target_type="ticket", target_id=ticket.number,
-        message_id=message.id, **_actor(staff, actor),
+        message_id=message.id, staff=staff, actor=actor,
     )  # fmt: skip
     return message
 
@@ -214,7 +211,7 @@ def add_note(
     message = _add_message(session, ticket, kind="note", body=body, now=now, author=staff)
     audit.record(
         session, now=now, action="ticket.note", target_type="ticket", target_id=ticket.number,
-        message_id=message.id, **_actor(staff, actor),
+        message_id=message.id, staff=staff, actor=actor,
     )  # fmt: skip
     return message
 
@@ -240,7 +237,7 @@ def close(
     survey.start(session, ticket, now)
     audit.record(
         session, now=now, action="ticket.close", target_type="ticket", target_id=ticket.number,
-        within_sla=bool(ticket.completed_within_sla), **_actor(staff, actor),
+        within_sla=bool(ticket.completed_within_sla), staff=staff, actor=actor,
     )  # fmt: skip
     return ticket
 
@@ -269,7 +266,7 @@ def reopen(
     survey.withdraw(session, ticket)
     audit.record(
         session, now=now, action="ticket.reopen", target_type="ticket", target_id=ticket.number,
-        due_at=ticket.due_at.isoformat(), **_actor(staff, actor),
+        due_at=ticket.due_at.isoformat(), staff=staff, actor=actor,
     )  # fmt: skip
     return ticket
 
@@ -287,7 +284,7 @@ def assign(
     ticket.assignee = assignee
     audit.record(
         session, now=now, action="ticket.assign", target_type="ticket", target_id=ticket.number,
-        assignee=assignee.username if assignee else None, **_actor(staff, actor),
+        assignee=assignee.username if assignee else None, staff=staff, actor=actor,
     )  # fmt: skip
     return ticket
 
@@ -305,7 +302,7 @@ def reclassify(
     """Correct the topic or agency type; the KPI tables count the corrected values."""
     from clinic.models import AgencyType
 
-    changes: dict[str, list[str]] = {}
+    changes: dict[str, Any] = {}
     if topic_code and topic_code != ticket.topic_code:
         if session.get(Topic, topic_code) is None:
             raise TicketError(f"ไม่รู้จักหัวข้อ {topic_code!r} / Unknown topic {topic_code!r}")
@@ -321,7 +318,7 @@ def reclassify(
         session.refresh(ticket)
         audit.record(
             session, now=now, action="ticket.reclassify", target_type="ticket", target_id=ticket.number,
-            **changes, **_actor(staff, actor),
+            **changes, staff=staff, actor=actor,
         )  # fmt: skip
     return ticket
 

@@ -31,7 +31,7 @@ def _change(section: str, action: Callable[[Session, StaffUser], str]) -> Respon
         flash(done, "ok")
     except REFUSALS as exc:
         flash(str(exc), "error")
-    return redirect(url_for(f"admin.{section}", **request.args))
+    return redirect(url_for(f"admin.{section}", **dict(request.args.items())))  # type: ignore[arg-type]
 
 
 def _form(name: str) -> str:

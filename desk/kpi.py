@@ -26,12 +26,12 @@ bp = Blueprint("kpi", __name__, url_prefix="/kpi")
 def period_from(args: Mapping[str, str], today: date) -> kpi.Period:
     """The period a request asks for; `kpi.KpiError` (Thai first) for a bad one."""
     if args.get("fy") or args.get("q"):
-        year, quarter = args.get("fy", ""), args.get("q", "")
-        if not (year.isdigit() and quarter.isdigit()):
+        fy, q = args.get("fy", ""), args.get("q", "")
+        if not (fy.isdigit() and q.isdigit()):
             raise kpi.KpiError("ปีงบประมาณและไตรมาสต้องเป็นตัวเลข / The fiscal year and quarter must be numbers")
-        if not 2500 <= int(year) <= 2700:
+        if not 2500 <= int(fy) <= 2700:
             raise kpi.KpiError("ปีงบประมาณต้องเป็นปี พ.ศ. เช่น 2570 / The fiscal year is a Buddhist Era year")
-        return kpi.Period.fiscal_quarter(int(year), int(quarter))
+        return kpi.Period.fiscal_quarter(int(fy), int(q))
     if args.get("cumulative"):
         start = kpi.parse_day(args["cumulative"], "cumulative")
         last = kpi.parse_day(args["to"], "to") if args.get("to") else today
@@ -47,7 +47,7 @@ def _today() -> date:
     return thaidate.to_local(runtime().clock.now()).date()
 
 
-def _query(period: kpi.Period) -> dict[str, str]:
+def _query(period: kpi.Period) -> dict[str, Any]:
     if period.kind == "quarter" and period.quarter:
         return {"fy": str(period.fiscal_year_be), "q": str(period.quarter)}
     if period.kind == "cumulative":
