@@ -235,5 +235,59 @@ def import_history_command(path: str) -> None:
     )
 
 
+@cli.group("kb")
+def kb_group() -> None:
+    """The knowledge base (คลังความรู้)."""
+
+
+@kb_group.command("import", with_appcontext=False)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def kb_import(path: str) -> None:
+    """Create or update articles from a UTF-8 CSV (key,topic,title,questions,answer,reference); all or nothing."""
+    from clinic import knowledge
+    from clinic.runtime import Runtime
+
+    runtime = Runtime(_config())
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        _fail(ValueError("ไฟล์ต้องเป็น UTF-8 / The file must be UTF-8"))
+    try:
+        with runtime.db.transaction() as session:
+            result = knowledge.import_csv(session, text, now=runtime.clock.now(), actor="cli:kb-import")
+            if result.errors:
+                session.rollback()
+    finally:
+        runtime.close()
+    if result.errors:
+        for error in result.errors:
+            click.echo(error, err=True)
+        click.echo("ไม่ได้บันทึกบทความใด / Nothing was saved", err=True)
+        sys.exit(2)
+    click.echo(
+        f"สร้าง {result.created} ปรับปรุง {result.updated} ไม่เปลี่ยน {result.unchanged} บทความ / "
+        f"Created {result.created}, updated {result.updated}, unchanged {result.unchanged}"
+    )
+
+
+@kb_group.command("export", with_appcontext=False)
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def kb_export(path: str) -> None:
+    """Write every article to a UTF-8 CSV in the import format."""
+    from clinic import knowledge
+    from clinic.db import Database
+
+    database = Database(_config().database_url)
+    try:
+        with database.transaction() as session:
+            text = knowledge.export_csv(session)
+    finally:
+        database.dispose()
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+    click.echo(f"{text.count(chr(10)) and len(text.splitlines())} lines written to {path}")
+
+
 if __name__ == "__main__":
     cli()

@@ -46,6 +46,8 @@ def main() -> int:
     set_runtime(runtime)
     rebuilt = sla.rebuild(runtime)
     log.info("SLA queue rebuilt from the database: %d open tickets", rebuilt)
+    # Articles seeded or changed while no worker ran get their embeddings now, in batches.
+    runtime.enqueue("clinic.tasks.refresh_knowledge")
 
     stop = threading.Event()
     threading.Thread(target=_tick_loop, args=(runtime, stop), name="clinic-tick", daemon=True).start()

@@ -7,12 +7,13 @@ The schema is released: a change here comes with a new migration in `clinic/migr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -434,3 +435,89 @@ class AuditEntry(Base):
     target_type: Mapped[str] = mapped_column(String(40), default="")
     target_id: Mapped[str] = mapped_column(String(40), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class KnowledgeArticle(Base):
+    """An article of the knowledge base: one question the office answers the same way every time.
+
+    status: draft, published, retired. Only published articles answer in the chat. `starter`
+    marks the starter content shipped with the product ("review before use") until a
+    supervisor approves the article; `version` grows with every change, so the search index
+    knows what to recompute.
+    """
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (Index("ix_kb_articles_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    topic_code: Mapped[str] = mapped_column(ForeignKey("topics.code"))
+    title: Mapped[str] = mapped_column(String(200))
+    questions: Mapped[str] = mapped_column(Text, default="")  # sample phrasings, one a line
+    answer: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(String(300), default="")
+    effective_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    starter: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    topic: Mapped[Topic] = relationship(lazy="joined")
+    approved_by: Mapped[StaffUser | None] = relationship(lazy="joined")
+
+    @property
+    def sample_questions(self) -> list[str]:
+        return [line.strip() for line in (self.questions or "").splitlines() if line.strip()]
+
+
+class KnowledgeVector(Base):
+    """The embeddings of one article's texts (title, sample questions, answer), computed by the worker.
+
+    Kept in the database so the web and the worker share them and no process computes them at start.
+    `version` is the article's version they were computed from.
+    """
+
+    __tablename__ = "kb_vectors"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(80))
+    rows: Mapped[int] = mapped_column(Integer)
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)  # float32, rows x dim, C order
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AnswerOffer(Base):
+    """A question the knowledge base answered in the chat before any ticket opened.
+
+    outcome: offered (waiting for the requester), solved (self-served: no ticket), asked_staff
+    (a ticket opened, `ticket_id`, with these articles shown to staff), abandoned (the requester
+    started something else without saying). `article_keys` are the articles shown, best first;
+    `solved_key` the one the requester was reading when they said it solved their question.
+    """
+
+    __tablename__ = "kb_offers"
+    __table_args__ = (Index("ix_kb_offers_asked", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("requesters.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    agency_type_code: Mapped[str] = mapped_column(ForeignKey("agency_types.code"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    agency_other: Mapped[str] = mapped_column(String(200), default="")
+    topic_code: Mapped[str] = mapped_column(ForeignKey("topics.code"))
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel_message_id: Mapped[str | None] = mapped_column(String(128))
+    article_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scores: Mapped[list[float]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(String(20), default="offered")
+    solved_key: Mapped[str | None] = mapped_column(String(80))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

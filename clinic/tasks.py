@@ -41,4 +41,32 @@ def _sweeps() -> list[tuple[str, Callable[[Runtime], object]]]:
         ("recovery", recovery.sweep),
         ("sla", sla.sweep),
         ("survey", survey.sweep),
+        ("knowledge", _refresh_some_knowledge),
     ]
+
+
+# Articles embedded per job: about 2 s of work, so questions queued behind a large import wait little.
+KNOWLEDGE_BATCH = 16
+
+
+def refresh_knowledge() -> int:
+    """Recompute the embeddings of changed knowledge-base articles (clinic.knowledge.REFRESH_JOB).
+
+    One batch per job; a full batch queues the next one behind whatever else is waiting.
+    """
+    from clinic import knowledge, knowledge_search
+
+    runtime = get_runtime()
+    with runtime.db.transaction() as session:
+        done = knowledge_search.refresh_vectors(session, now=runtime.clock.now(), limit=KNOWLEDGE_BATCH)
+    if done == KNOWLEDGE_BATCH:
+        runtime.enqueue(knowledge.REFRESH_JOB)
+    return done
+
+
+def _refresh_some_knowledge(runtime: Runtime) -> int:
+    """The tick's share: a few stale articles, in case a refresh job was lost with Redis."""
+    from clinic import knowledge_search
+
+    with runtime.db.transaction() as session:
+        return knowledge_search.refresh_vectors(session, now=runtime.clock.now(), limit=2)
