@@ -10,7 +10,8 @@ Order of handling, the same for every input:
 2. global commands (menu, status, new question, cancel, change agency);
 3. a side flow that may consume the input (the satisfaction survey, `clinic.survey`);
 4. the step the requester is at: intake (agency type, agency, name, position), topic,
-   question, or idle (a message joins the open ticket, or starts a new question).
+   question, an answer the knowledge base offered (solved / ask staff / another article),
+   its one-question rating, or idle (a message joins the open ticket, or starts a new question).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.choices import Choice, agency_label, by_name, by_number_or_label, normalize, short_label
-from clinic import outbox, settings, staff_link, survey, tickets
-from clinic.models import Agency, AgencyType, ChatSession, Requester, Ticket, Topic
+from clinic import answer_offers, knowledge_search, outbox, settings, staff_link, survey, tickets
+from clinic.knowledge_search import Hit
+from clinic.models import Agency, AgencyType, AnswerOffer, ChatSession, Requester, Ticket, Topic
 from clinic.runtime import runtime_of
 from clinic.thaidate import format_datetime, format_datetime_en
 from clinic.tickets import NewAttachment
@@ -218,6 +220,7 @@ def _status(turn: _Turn) -> None:
 
 
 def _new_question(turn: _Turn) -> None:
+    _drop_offer(turn)
     survey.cancel_active(turn.session, turn.requester, turn.now)
     if not _profile_complete(turn.requester):
         _first_contact(turn)
@@ -226,6 +229,7 @@ def _new_question(turn: _Turn) -> None:
 
 
 def _cancel(turn: _Turn) -> None:
+    _drop_offer(turn)
     if not _profile_complete(turn.requester):
         turn.go("start")
         turn.say("ยกเลิกแล้ว เมื่อพร้อม พิมพ์ข้อความใดก็ได้เพื่อเริ่มใหม่\nCancelled. Send any message to start again.")
@@ -235,6 +239,7 @@ def _cancel(turn: _Turn) -> None:
 
 
 def _change_agency(turn: _Turn) -> None:
+    _drop_offer(turn)
     turn.go("agency_type", editing=True)
     _ask_agency_type(turn, intro="แก้ไขหน่วยงาน / Change your agency")
 
@@ -489,6 +494,8 @@ def _on_question(turn: _Turn) -> None:
 
 
 def _open(turn: _Turn, topic_code: str, *, body: str, attachments: tuple[NewAttachment, ...]) -> None:
+    if not attachments and _offer_answer(turn, topic_code, body):
+        return
     ticket = tickets.open_ticket(
         turn.session,
         requester=turn.requester,
@@ -498,6 +505,10 @@ def _open(turn: _Turn, topic_code: str, *, body: str, attachments: tuple[NewAtta
         attachments=attachments,
         channel_message_id=turn.incoming.channel_message_id,
     )
+    _confirm_ticket(turn, ticket)
+
+
+def _confirm_ticket(turn: _Turn, ticket: Ticket) -> None:
     turn.go("idle")
     hours = settings.sla(turn.session, runtime_of(turn.session).config).hours
     within = "1 วัน (24 ชั่วโมง)" if hours == 24 else f"{hours:g} ชั่วโมง"
@@ -509,6 +520,140 @@ def _open(turn: _Turn, topic_code: str, *, body: str, attachments: tuple[NewAtta
         f"Received: ticket {ticket.number}, answer due by {format_datetime_en(ticket.due_at)} (Bangkok time).",
         MENU_BUTTONS,
     )
+
+
+# --- an answer from the knowledge base -------------------------------------------------------
+
+SOLVED_BUTTON = {"label": "ได้คำตอบแล้ว", "text": "ได้คำตอบแล้ว"}
+ASK_STAFF_BUTTON = {"label": "ส่งถึงเจ้าหน้าที่", "text": "ส่งถึงเจ้าหน้าที่"}
+# Short thanks after an answer mean it helped; opening a ticket for them would waste staff time.
+SOLVED_WORDS = {
+    normalize(w)
+    for w in (
+        "ได้คำตอบแล้ว",
+        "ได้แล้ว",
+        "ได้คำตอบ",
+        "solved",
+        "ขอบคุณ",
+        "ขอบคุณค่ะ",
+        "ขอบคุณครับ",
+        "ขอบคุณมาก",
+        "thanks",
+        "thank you",
+        "thx",
+        "👍",
+        "ok thanks",
+    )
+}
+ASK_STAFF_WORDS = {normalize(w) for w in ("ส่งถึงเจ้าหน้าที่", "ถามเจ้าหน้าที่", "ขอคุยกับเจ้าหน้าที่", "ask staff",
+                                          "staff")}  # fmt: skip
+
+
+def _offer_answer(turn: _Turn, topic_code: str, body: str) -> bool:
+    """Answer at once from the knowledge base when it is confident; otherwise the ticket opens as always."""
+    if not body.strip():
+        return False
+    result = knowledge_search.search(turn.session, body, limit=3, topic_code=topic_code)
+    if not result.confident or result.best is None:
+        return False
+    offer = answer_offers.create(
+        turn.session, requester=turn.requester, topic_code=topic_code, question=body, hits=result.hits,
+        now=turn.now, channel_message_id=turn.incoming.channel_message_id,
+    )  # fmt: skip
+    turn.go("kb_offer", offer=offer.id, showing=result.best.key)
+    _show_article(turn, result.best, offer)
+    return True
+
+
+def _show_article(turn: _Turn, hit: Hit, offer: AnswerOffer) -> None:
+    reference = f"\nอ้างอิง: {hit.reference}" if hit.reference else ""
+    turn.say(f"{hit.title}\n\n{hit.answer}{reference}")
+    others = [key for key in offer.article_keys if key != hit.key][:2]
+    titles = _titles(turn.session, others)
+    buttons = [{"label": short_label(titles[key]), "text": titles[key]} for key in others if key in titles]
+    turn.say(
+        "คำตอบนี้มาจากคลังความรู้ของสำนักงานเลขานุการฯ ตอบคำถามของคุณหรือไม่\n"
+        "• กด “ได้คำตอบแล้ว” หากได้คำตอบแล้ว\n"
+        "• กด “ส่งถึงเจ้าหน้าที่” ให้เจ้าหน้าที่ตอบ (นับเวลาจากตอนที่คุณถาม)\n"
+        "An answer from the office's knowledge base. Solved? Or ask staff to answer.",
+        [*buttons, SOLVED_BUTTON, ASK_STAFF_BUTTON],
+    )
+
+
+def _titles(session: Session, keys: list[str]) -> dict[str, str]:
+    from clinic.models import KnowledgeArticle
+
+    if not keys:
+        return {}
+    rows = session.execute(select(KnowledgeArticle.key, KnowledgeArticle.title).where(KnowledgeArticle.key.in_(keys)))
+    return {key: title for key, title in rows}
+
+
+def _current_offer(turn: _Turn) -> AnswerOffer | None:
+    offer_id = turn.data.get("offer")
+    offer = turn.session.get(AnswerOffer, offer_id) if offer_id else None
+    return offer if offer is not None and offer.requester_id == turn.requester.id else None
+
+
+def _drop_offer(turn: _Turn) -> None:
+    """A command that moves away from a pending answer: it was neither solved nor sent to staff."""
+    if turn.chat.step == "kb_offer":
+        offer = _current_offer(turn)
+        if offer is not None:
+            answer_offers.abandon(turn.session, offer, now=turn.now)
+    if turn.chat.step in ("kb_offer", "kb_rating"):
+        turn.go("idle")
+
+
+def _on_offer(turn: _Turn) -> None:
+    offer = _current_offer(turn)
+    if offer is None or offer.outcome != "offered":
+        turn.go("idle")
+        _idle(turn)
+        return
+    incoming = turn.incoming
+    typed = normalize(incoming.text) if incoming.kind == "text" else ""
+    if typed and typed in SOLVED_WORDS:
+        answer_offers.solve(turn.session, offer, key=turn.data.get("showing"), now=turn.now)
+        turn.go("kb_rating", offer=offer.id)
+        turn.say(
+            "ยินดีที่ช่วยได้ค่ะ 🙏\nคำตอบนี้ช่วยได้ไหม ให้คะแนน 1-5 (5 = ช่วยได้มากที่สุด)\n"
+            "Glad it helped. How helpful was this answer (1-5)?",
+            [*survey.scale_buttons(), SKIP_BUTTON],
+        )
+        return
+    titles = _titles(turn.session, list(offer.article_keys))
+    chosen = next((key for key, title in titles.items() if typed and normalize(title) == typed), None)
+    if chosen is not None:
+        result = knowledge_search.search(turn.session, titles[chosen], limit=5)
+        hit = next((h for h in result.hits if h.key == chosen), None)
+        if hit is not None:
+            turn.update(showing=chosen)
+            _show_article(turn, hit, offer)
+            return
+    # Ask staff, or anything else that is not a button: the ticket opens now, nothing the user sent is lost.
+    follow_up = "" if typed in ASK_STAFF_WORDS else incoming.text
+    ticket = answer_offers.ask_staff(
+        turn.session, offer, turn.requester, now=turn.now, follow_up=follow_up, attachments=incoming.attachments,
+        channel_message_id=incoming.channel_message_id,
+    )  # fmt: skip
+    _confirm_ticket(turn, ticket)
+
+
+def _on_rating(turn: _Turn) -> None:
+    offer = _current_offer(turn)
+    text = turn.incoming.text if turn.incoming.kind == "text" else ""
+    score = survey.parse_score(text) if text else None
+    if offer is not None and score is not None:
+        answer_offers.rate(turn.session, offer, score, now=turn.now)
+        turn.go("idle")
+        turn.say("ขอบคุณสำหรับคะแนนค่ะ / Thank you for rating.", MENU_BUTTONS)
+        return
+    turn.go("idle")
+    if normalize(text) in SKIP_WORDS:
+        turn.say("ขอบคุณค่ะ / Thank you.", MENU_BUTTONS)
+        return
+    _idle(turn)  # not a score: whatever they sent is handled as usual (a new question, a file ...)
 
 
 def _idle(turn: _Turn) -> None:
@@ -558,6 +703,10 @@ def _prompt_current(turn: _Turn) -> None:
         _ask_topic(turn, draft=turn.data.get("draft", ""))
     elif step == "question":
         turn.say("กรุณาพิมพ์คำถามของคุณ\nPlease type your question.", [CANCEL_BUTTON])
+    elif step == "kb_offer":
+        turn.say("ได้คำตอบแล้วหรือยังคะ / Solved, or ask staff?", [SOLVED_BUTTON, ASK_STAFF_BUTTON])
+    elif step == "kb_rating":
+        turn.say("คำตอบนี้ช่วยได้ไหม (1-5) / How helpful was the answer?", [*survey.scale_buttons(), SKIP_BUTTON])
     else:
         _menu(turn)
 
@@ -572,5 +721,7 @@ _STEP_HANDLERS = {
     "position": _on_position,
     "topic": _on_topic,
     "question": _on_question,
+    "kb_offer": _on_offer,
+    "kb_rating": _on_rating,
     "idle": _idle,
 }

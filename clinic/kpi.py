@@ -8,6 +8,11 @@ open ticket still within its deadline is *pending* and is shown apart, out of th
 KPI 2 (seed section 4.2): respondents whose `overall` answer is 4 or 5 × 100 /
 respondents who answered `overall`; the same figure for each survey item.
 
+Self-service (the knowledge base answering in the chat, `clinic.answer_offers`) is counted
+apart: a question the requester marked solved is a self-served consultation, never a ticket,
+so KPI 1 and KPI 2 keep the seed's definitions over staff consultations. The deflection rate
+is self-served ÷ (self-served + staff consultations).
+
 A consultation belongs to the period its ticket was posted in, and so does its survey.
 Every figure is computed in SQL with GROUP BY over the period's tickets (one pass for
 the counts, one for distinct requesters, one for the survey, and one for the
@@ -27,7 +32,7 @@ from sqlalchemy import Integer, and_, case, false, func, literal_column, select,
 from sqlalchemy.orm import Session
 
 from clinic import survey, thaidate
-from clinic.models import AgencyType, SurveyItem, SurveyResponse, Ticket, Topic
+from clinic.models import AgencyType, AnswerOffer, KnowledgeArticle, SurveyItem, SurveyResponse, Ticket, Topic
 
 # The seed document reports cumulatively from the day the clinic opened.
 CLINIC_OPENED = date(2020, 11, 1)
@@ -179,6 +184,40 @@ class ItemFigure:
 
 
 @dataclass
+class ArticleUse:
+    key: str
+    title: str
+    count: int
+
+
+@dataclass
+class SelfService:
+    """Questions the knowledge base answered in the chat, by what became of them."""
+
+    solved: int = 0
+    asked_staff: int = 0
+    abandoned: int = 0
+    waiting: int = 0  # still offered: the requester has not said yet
+    rated: int = 0
+    rated_helpful: int = 0  # 4 or 5 to `คำตอบนี้ช่วยได้ไหม`
+    rating_total: int = 0
+    most_used: list[ArticleUse] = field(default_factory=list)  # solved, by the article read
+    missing: list[ArticleUse] = field(default_factory=list)  # offered first, then "ask staff"
+
+    @property
+    def offered(self) -> int:
+        return self.solved + self.asked_staff + self.abandoned + self.waiting
+
+    @property
+    def helpful_percent(self) -> Decimal | None:
+        return percent(self.rated_helpful, self.rated)
+
+    @property
+    def rating_mean(self) -> Decimal | None:
+        return mean(self.rating_total, self.rated)
+
+
+@dataclass
 class Kpi:
     period: Period
     computed_at: datetime
@@ -193,6 +232,16 @@ class Kpi:
     by_month: list[Breakdown] = field(default_factory=list)
     surveys: dict[str, int] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
+    self_service: SelfService = field(default_factory=SelfService)
+
+    @property
+    def self_served(self) -> int:
+        return self.self_service.solved
+
+    @property
+    def deflection_percent(self) -> Decimal | None:
+        """Self-served ÷ all consultations (self-served and staff)."""
+        return percent(self.self_served, self.self_served + self.consultations)
 
     @property
     def missed(self) -> int:
@@ -281,6 +330,21 @@ class Kpi:
             ],
             "surveys": dict(self.surveys),
             "suggestions": list(self.suggestions),
+            "self_served": self.self_served,
+            "deflection_percent": number(self.deflection_percent),
+            "self_service": {
+                "offered": self.self_service.offered,
+                "solved": self.self_service.solved,
+                "asked_staff": self.self_service.asked_staff,
+                "abandoned": self.self_service.abandoned,
+                "waiting": self.self_service.waiting,
+                "rated": self.self_service.rated,
+                "rated_helpful": self.self_service.rated_helpful,
+                "helpful_percent": number(self.self_service.helpful_percent),
+                "rating_mean": number(self.self_service.rating_mean),
+                "most_used": [vars(a) for a in self.self_service.most_used],
+                "missing_knowledge": [vars(a) for a in self.self_service.missing],
+            },
         }
 
 
@@ -385,7 +449,59 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
     kpi.by_month = [by_month[code] for code in sorted(by_month)]
 
     _survey_figures(session, kpi, in_period)
+    kpi.self_service = self_service_figures(session, start, end)
     return kpi
+
+
+TOP_ARTICLES = 5
+
+
+def self_service_figures(session: Session, start: datetime, end: datetime) -> SelfService:
+    """The knowledge base's answers asked in [start, end): outcomes, ratings, articles used and missing."""
+    asked = and_(AnswerOffer.asked_at >= start, AnswerOffer.asked_at < end)
+    figures = SelfService()
+    rows = session.execute(
+        select(
+            AnswerOffer.outcome,
+            func.count(),
+            func.count(AnswerOffer.rating),
+            func.sum(case((AnswerOffer.rating >= SATISFIED_FROM, 1), else_=0)),
+            func.coalesce(func.sum(AnswerOffer.rating), 0).cast(Integer),
+        )
+        .where(asked)
+        .group_by(AnswerOffer.outcome)
+    ).all()
+    for outcome, n, rated, helpful, total in rows:
+        name = {"offered": "waiting"}.get(outcome, outcome)
+        if hasattr(figures, name):
+            setattr(figures, name, getattr(figures, name) + n)
+        figures.rated += int(rated or 0)
+        figures.rated_helpful += int(helpful or 0)
+        figures.rating_total += int(total or 0)
+    if not figures.offered:
+        return figures
+    titles = dict(session.execute(select(KnowledgeArticle.key, KnowledgeArticle.title)).tuples().all())
+    solved = session.execute(
+        select(AnswerOffer.solved_key, func.count())
+        .where(asked, AnswerOffer.outcome == "solved", AnswerOffer.solved_key.is_not(None))
+        .group_by(AnswerOffer.solved_key)
+    ).all()
+    figures.most_used = _top_articles(solved, titles)
+    # "Ask staff" after an article was offered: the knowledge the base is missing (or got wrong).
+    asked_staff = session.scalars(
+        select(AnswerOffer.article_keys).where(asked, AnswerOffer.outcome == "asked_staff")
+    ).all()
+    counts: dict[str, int] = defaultdict(int)
+    for keys in asked_staff:
+        if keys:
+            counts[keys[0]] += 1
+    figures.missing = _top_articles(list(counts.items()), titles)
+    return figures
+
+
+def _top_articles(rows: Any, titles: dict[str, str]) -> list[ArticleUse]:
+    ranked = sorted(((str(key), int(n)) for key, n in rows), key=lambda pair: (-pair[1], pair[0]))
+    return [ArticleUse(key, titles.get(key, key), n) for key, n in ranked[:TOP_ARTICLES]]
 
 
 def _survey_figures(session: Session, kpi: Kpi, in_period: Any) -> None:
