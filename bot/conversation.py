@@ -417,11 +417,10 @@ def _on_agency(turn: _Turn) -> None:
         _ask_agency(turn)
         return
     choices = _agencies(turn.session, turn.data["agency_type"])
-    exact = by_number_or_label(text, choices)
-    match = NameMatch(exact=exact) if exact else by_name(text, choices)
-    exact = match.exact
-    if exact is not None:
-        agency = turn.session.get(Agency, int(exact.key))
+    listed = by_number_or_label(text, choices)
+    match = NameMatch(exact=listed) if listed else by_name(text, choices)
+    if match.exact is not None:  # only an exact or normalised name is saved without asking
+        agency = turn.session.get(Agency, int(match.exact.key))
         assert agency is not None
         _save_agency(turn, agency=agency, other="")
         return

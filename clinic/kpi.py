@@ -4,8 +4,10 @@ KPI 1 (seed section 4.1): consultations completed within `SLA_HOURS` of posting 
 consultations whose outcome is known. A closed ticket is within or missed
 (`Ticket.completed_within_sla`); an open ticket past its deadline counts as missed; an
 open ticket still within its deadline is *pending* and is shown apart, out of the ratio.
-A question the requester withdrew (`withdrawn`) has no outcome either: it stays among the
-consultations but is shown apart as `withdrawn`, out of the ratio.
+A question the requester withdrew before its deadline (`withdrawn`) has no outcome either: it
+stays among the consultations but is shown apart as `withdrawn`, out of the ratio. One withdrawn
+after its deadline (or after an earlier cycle missed) had already missed it, and stays missed:
+a withdrawal never turns a miss into nothing.
 
 KPI 2 (seed section 4.2): respondents whose `overall` answer is 4 or 5 × 100 /
 respondents who answered `overall`; the same figure for each survey item.
@@ -295,6 +297,16 @@ def is_pending(now: datetime) -> Any:
     return and_(Ticket.status.not_in(FINISHED_STATUSES), Ticket.due_at > now, Ticket.sla_missed_before == false())
 
 
+def is_withdrawn_apart() -> Any:
+    """SQL: withdrawn by the requester with no miss before it, so out of KPI 1's ratio."""
+    return and_(
+        Ticket.status == "withdrawn",
+        Ticket.closed_at.is_not(None),
+        Ticket.closed_at <= Ticket.due_at,
+        Ticket.sla_missed_before == false(),
+    )
+
+
 def _bangkok_month(session: Session) -> Any:
     """`YYYY-MM` of `posted_at` in Bangkok time, in SQL (Bangkok keeps UTC+7 all year)."""
     offset_hours = int(thaidate.BANGKOK.utcoffset(datetime(2000, 1, 1)).total_seconds() // 3600)  # type: ignore[union-attr]
@@ -345,7 +357,7 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
         session.execute(text("SET LOCAL enable_sort = off"))
     within = func.sum(case((Ticket.completed_within_sla, 1), else_=0))
     pending = func.sum(case((is_pending(now), 1), else_=0))
-    withdrawn = func.sum(case((Ticket.status == "withdrawn", 1), else_=0))
+    withdrawn = func.sum(case((is_withdrawn_apart(), 1), else_=0))
     month = _bangkok_month(session).label("month")
     counts = session.execute(
         select(

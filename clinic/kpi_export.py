@@ -68,7 +68,7 @@ def ticket_rows(session: Session, period: kpi.Period, now: datetime) -> Iterator
     requester = aliased(Requester)
     sla = case(
         (Ticket.completed_within_sla, "within"),
-        (Ticket.status == "withdrawn", "withdrawn"),
+        (kpi.is_withdrawn_apart(), "withdrawn"),
         (kpi.is_pending(now), "pending"),
         else_="missed",
     )
