@@ -32,7 +32,7 @@ from clinic.db import Base, UTCDateTime
 CHANNELS = ("line", "messenger", "web", "import")
 TICKET_STATUSES = ("open", "answered", "closed", "withdrawn")
 # A finished ticket is out of the SLA queue and takes no more messages; `withdrawn` is the
-# requester's own withdrawal (ถอนคำถาม), counted apart from KPI 1. Its `closed_at` is when.
+# requester's own withdrawal (ถอนคำถาม), kept apart from KPI 1 (see clinic/kpi.py). Its `closed_at` is when.
 FINISHED_STATUSES = ("closed", "withdrawn")
 ROLES = ("agent", "supervisor", "admin")
 

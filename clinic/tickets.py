@@ -9,8 +9,9 @@ SLA rule (also on `Ticket`): the deadline is fixed when the clock starts, at
 consultation whose earlier cycle missed its deadline stays missed for KPI 1.
 
 A requester may withdraw an open question (`withdraw`): the ticket is finished like a
-closed one (out of the SLA queue, no more messages, `closed_at` = when), gets no survey,
-and KPI 1 counts it apart. A supervisor may reopen it like a closed ticket.
+closed one (out of the SLA queue, no more messages, `closed_at` = when) and gets no survey.
+KPI 1 counts it apart when it was withdrawn before its deadline, as missed after it
+(`clinic.kpi.is_withdrawn_apart`). A supervisor may reopen it like a closed ticket.
 """
 
 from __future__ import annotations
