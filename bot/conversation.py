@@ -49,6 +49,8 @@ PREV_WORDS = {normalize(w) for w in ("ก่อนหน้า", "ย้อน�
 SKIP_WORDS = {normalize(w) for w in ("ข้าม", "skip", "ไม่ระบุ", "-")}
 YES_WORDS = {normalize(w) for w in ("ใช้ชื่อนี้", "ใช่", "ตกลง", "yes", "ok")}
 LIST_WORDS = {normalize(w) for w in ("เลือกจากรายการ", "รายการ", "list", "no", "ไม่ใช่")}
+# Yes to `หมายถึง … ใช่ไหม` (not `ใช้ชื่อนี้`, which could mean the typed name as well).
+CONFIRM_WORDS = {normalize(w) for w in ("ใช่", "ใช่ค่ะ", "ใช่ครับ", "ถูกต้อง", "ตกลง", "yes", "ok")}
 USE_TYPED = "ไม่ใช่ ใช้ชื่อที่พิมพ์"
 USE_TYPED_WORDS = {normalize(w) for w in (USE_TYPED, "ใช้ชื่อที่พิมพ์", "ไม่ใช่ ใช้ที่พิมพ์", "keep as typed")}
 USE_TYPED_BUTTON = {"label": "ไม่ใช่ ใช้ที่พิมพ์", "text": USE_TYPED}  # the full words are 22 characters
@@ -64,7 +66,7 @@ CANCEL_BUTTON = {"label": "ยกเลิก / Cancel", "text": "ยกเล�
 WITHDRAW_BUTTON = {"label": "ถอนคำถาม / Withdraw", "text": "ถอนคำถาม"}
 # After a ticket opens there is no step to cancel: offer withdrawing the question instead.
 TICKET_BUTTONS = [MENU_BUTTONS[0], MENU_BUTTONS[1], WITHDRAW_BUTTON]
-WITHDRAW_YES = {normalize(w) for w in ("ยืนยันถอนคำถาม", "ยืนยัน", "ใช่", "ถอน", "yes", "withdraw it")}
+WITHDRAW_YES = {normalize(w) for w in ("ยืนยันถอนคำถาม", "ยืนยัน", "ถอน", "withdraw it")} | CONFIRM_WORDS
 WITHDRAW_NO = {normalize(w) for w in ("ไม่ถอน", "ไม่", "ไม่ใช่", "no", "keep it")}
 
 STATUS_LABELS = {
@@ -461,7 +463,7 @@ def _on_agency_confirm(turn: _Turn) -> None:
     by_key = {choice.key: choice for choice in _agencies(turn.session, turn.data["agency_type"])}
     suggestions = [by_key[key] for key in turn.data.get("suggestions", []) if key in by_key]
     picked = by_number_or_label(text, suggestions) if suggestions else None
-    if picked is None and len(suggestions) == 1 and typed in YES_WORDS:
+    if picked is None and len(suggestions) == 1 and typed in CONFIRM_WORDS:
         picked = suggestions[0]  # `ใช่` to `หมายถึง … ใช่ไหม`
     if picked is not None:
         agency = turn.session.get(Agency, int(picked.key))
@@ -471,8 +473,8 @@ def _on_agency_confirm(turn: _Turn) -> None:
     if typed in USE_TYPED_WORDS or (typed in YES_WORDS and not suggestions):
         _save_agency(turn, agency=None, other=turn.data.get("candidate", ""))
         return
-    if typed in YES_WORDS:
-        _ask_which_agency(turn, suggestions)  # `ใช่` to several candidates: which one?
+    if typed in YES_WORDS | CONFIRM_WORDS:
+        _ask_which_agency(turn, suggestions)  # `ใช่` to several candidates, or `ใช้ชื่อนี้`: which one?
         return
     data = {k: v for k, v in turn.data.items() if k not in ("candidate", "suggestions")}
     turn.go("agency", **data)

@@ -222,6 +222,14 @@ def test_candidates_answer_to_numbers_and_another_name_starts_over(runtime: Runt
     replies = send(runtime, "U-n", "3")  # the third candidate, not the third district
     assert f"บันทึกหน่วยงาน: {names[_d(1050)]}" in texts(replies)
 
+    send(runtime, "U-y", kind="follow")
+    send(runtime, "U-y", "2")
+    send(runtime, "U-y", "บางใหญ่")
+    replies = send(runtime, "U-y", "ใช้ชื่อนี้")  # which name? asked again, nothing saved
+    assert "หมายถึง สำนักงานเขตบางกอกใหญ่ ใช่ไหม" in texts(replies) and step(runtime, "U-y") == "agency_confirm"
+    replies = send(runtime, "U-y", "ใช่ค่ะ")
+    assert f"บันทึกหน่วยงาน: {names[_d(1016)]}" in texts(replies)
+
     send(runtime, "U-m", kind="follow")
     send(runtime, "U-m", "2")
     send(runtime, "U-m", "บางใหญ่")
