@@ -30,7 +30,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -282,8 +281,9 @@ def table(results: dict[str, dict[str, Scores]]) -> str:
              "answered at once, wrong |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for split, by_ranker in results.items():
         for name, s in by_ranker.items():
-            lines.append(f"| {split} ({s.answerable} + {s.unanswerable}) | {name} | {s.hit1:.2f} | {s.hit3:.2f} | "
-                         f"{s.mrr:.2f} | {s.refusal:.2f} | {s.answered_right:.2f} | {s.wrong_confident:.2f} |")  # fmt: skip
+            figures = (s.hit1, s.hit3, s.mrr, s.refusal, s.answered_right, s.wrong_confident)
+            cells = " | ".join(f"{value:.2f}" for value in figures)
+            lines.append(f"| {split} ({s.answerable} + {s.unanswerable}) | {name} | {cells} |")
     return "\n".join(lines)
 
 

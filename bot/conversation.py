@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.choices import Choice, agency_label, by_name, by_number_or_label, normalize, short_label
+from bot.choices import Choice, NameMatch, agency_label, by_name, by_number_or_label, normalize, short_label
 from clinic import answer_offers, knowledge_search, outbox, settings, staff_link, survey, tickets
 from clinic.knowledge_search import Hit
 from clinic.models import Agency, AgencyType, AnswerOffer, ChatSession, Requester, Ticket, Topic
 from clinic.runtime import runtime_of
-from clinic.thaidate import format_datetime, format_datetime_en
+from clinic.thaidate import format_datetime, format_datetime_en, hours_in_words
 from clinic.tickets import NewAttachment
 
 PAGE_SIZE = 10  # agencies per page: 10 + previous + next stays under the 13-button limit
@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "new": ("ถามใหม่", "คำถามใหม่", "ถามคำถามใหม่", "new", "new question", "ask"),
     "cancel": ("ยกเลิก", "cancel", "stop"),
     "agency": ("เปลี่ยนหน่วยงาน", "แก้ไขหน่วยงาน", "แก้ไขข้อมูล", "change agency", "agency", "profile"),
+    "withdraw": ("ถอนคำถาม", "ถอนเรื่อง", "withdraw"),
 }
 _COMMAND_OF = {normalize(word): name for name, words in COMMANDS.items() for word in words}
 
@@ -50,6 +51,11 @@ PREV_WORDS = {normalize(w) for w in ("ก่อนหน้า", "ย้อน�
 SKIP_WORDS = {normalize(w) for w in ("ข้าม", "skip", "ไม่ระบุ", "-")}
 YES_WORDS = {normalize(w) for w in ("ใช้ชื่อนี้", "ใช่", "ตกลง", "yes", "ok")}
 LIST_WORDS = {normalize(w) for w in ("เลือกจากรายการ", "รายการ", "list", "no", "ไม่ใช่")}
+# Yes to `หมายถึง … ใช่ไหม` (not `ใช้ชื่อนี้`, which could mean the typed name as well).
+CONFIRM_WORDS = {normalize(w) for w in ("ใช่", "ใช่ค่ะ", "ใช่ครับ", "ถูกต้อง", "ตกลง", "yes", "ok")}
+USE_TYPED = "ไม่ใช่ ใช้ชื่อที่พิมพ์"
+USE_TYPED_WORDS = {normalize(w) for w in (USE_TYPED, "ใช้ชื่อที่พิมพ์", "ไม่ใช่ ใช้ที่พิมพ์", "keep as typed")}
+USE_TYPED_BUTTON = {"label": "ไม่ใช่ ใช้ที่พิมพ์", "text": USE_TYPED}  # the full words are 22 characters
 
 MENU_BUTTONS = [
     {"label": "ถามใหม่ / New", "text": "ถามใหม่"},
@@ -59,11 +65,17 @@ MENU_BUTTONS = [
 ]
 SKIP_BUTTON = {"label": "ข้าม / Skip", "text": "ข้าม"}
 CANCEL_BUTTON = {"label": "ยกเลิก / Cancel", "text": "ยกเลิก"}
+WITHDRAW_BUTTON = {"label": "ถอนคำถาม / Withdraw", "text": "ถอนคำถาม"}
+# After a ticket opens there is no step to cancel: offer withdrawing the question instead.
+TICKET_BUTTONS = [MENU_BUTTONS[0], MENU_BUTTONS[1], WITHDRAW_BUTTON]
+WITHDRAW_YES = {normalize(w) for w in ("ยืนยันถอนคำถาม", "ยืนยัน", "ถอน", "withdraw it")} | CONFIRM_WORDS
+WITHDRAW_NO = {normalize(w) for w in ("ไม่ถอน", "ไม่", "ไม่ใช่", "no", "keep it")}
 
 STATUS_LABELS = {
     "open": "รอเจ้าหน้าที่ตอบ / Waiting for staff",
     "answered": "ตอบแล้ว / Answered",
     "closed": "ปิดแล้ว / Closed",
+    "withdrawn": "ถอนคำถามแล้ว / Withdrawn",
 }
 
 
@@ -197,7 +209,8 @@ def _menu(turn: _Turn) -> None:
         "• ถามใหม่ — เริ่มคำถามใหม่ (new question)\n"
         "• สถานะ — ดูเรื่องที่ถามไว้ (status)\n"
         "• เปลี่ยนหน่วยงาน — แก้ไขหน่วยงานและชื่อ (change agency)\n"
-        "• ยกเลิก — ยกเลิกขั้นตอนที่ทำอยู่ (cancel)",
+        "• ยกเลิก — ยกเลิกขั้นตอนที่ทำอยู่ (cancel)\n"
+        "• ถอนคำถาม — ถอนเรื่องที่ถามไว้และยังเปิดอยู่ (withdraw)",
         MENU_BUTTONS,
     )
 
@@ -212,8 +225,9 @@ def _status(turn: _Turn) -> None:
     lines = ["เรื่องล่าสุดของคุณ / Your latest questions:"]
     for ticket in rows:
         lines.append(f"\n{ticket.number} · {ticket.topic.short_th}\n{STATUS_LABELS.get(ticket.status, ticket.status)}")
-        if ticket.status == "closed":
-            lines.append(f"ปิดเมื่อ {format_datetime(ticket.closed_at)}")
+        if ticket.is_finished:
+            verb = "ถอนเมื่อ" if ticket.status == "withdrawn" else "ปิดเมื่อ"
+            lines.append(f"{verb} {format_datetime(ticket.closed_at)}")
         else:
             lines.append(f"กำหนดตอบ {format_datetime(ticket.due_at)} (due {format_datetime_en(ticket.due_at)})")
     turn.say("\n".join(lines), MENU_BUTTONS)
@@ -234,8 +248,70 @@ def _cancel(turn: _Turn) -> None:
         turn.go("start")
         turn.say("ยกเลิกแล้ว เมื่อพร้อม พิมพ์ข้อความใดก็ได้เพื่อเริ่มใหม่\nCancelled. Send any message to start again.")
         return
+    step = turn.chat.step
     turn.go("idle")
-    turn.say("ยกเลิกแล้ว / Cancelled.", MENU_BUTTONS)
+    open_ticket = tickets.open_ticket_of(turn.session, turn.requester)
+    still_open = (
+        f"\nเรื่อง {open_ticket.number} ยังเปิดอยู่ เจ้าหน้าที่จะตอบตามกำหนด\nTicket {open_ticket.number} stays open."
+        if open_ticket
+        else ""
+    )
+    if step == "withdraw_confirm":
+        turn.say(f"ไม่ได้ถอนคำถาม / Not withdrawn.{still_open}", MENU_BUTTONS)
+    elif step not in ("idle", "start"):
+        turn.say(f"ยกเลิกแล้ว / Cancelled.{still_open}", MENU_BUTTONS)
+    elif open_ticket is None:
+        turn.say("ไม่มีขั้นตอนที่ต้องยกเลิก / There is nothing to cancel.", MENU_BUTTONS)
+    else:
+        # Saying "cancelled" here would claim what did not happen: the question stays with staff.
+        turn.say(
+            f"ไม่ได้ยกเลิกอะไร{still_open[1:]}\n"
+            "หากไม่ต้องการคำตอบแล้ว กด “ถอนคำถาม”\n"
+            "Nothing was cancelled. To withdraw the question, tap “ถอนคำถาม”.",
+            [WITHDRAW_BUTTON, MENU_BUTTONS[1], {"label": "เมนู / Menu", "text": "เมนู"}],
+        )
+
+
+def _withdraw(turn: _Turn) -> None:
+    open_ticket = tickets.open_ticket_of(turn.session, turn.requester) if _profile_complete(turn.requester) else None
+    if open_ticket is None:
+        turn.say("ไม่มีเรื่องที่เปิดอยู่ให้ถอน / You have no open question to withdraw.")
+        _prompt_current(turn)
+        return
+    turn.go("withdraw_confirm", ticket=open_ticket.number)
+    turn.say(
+        f"ถอนคำถาม {open_ticket.number} ใช่ไหม\n“{open_ticket.subject}”\n"
+        "เมื่อถอนแล้ว เจ้าหน้าที่จะไม่ตอบเรื่องนี้\n"
+        f"Withdraw question {open_ticket.number}? Staff will not answer it.",
+        [{"label": "ยืนยันถอน / Yes", "text": "ยืนยันถอนคำถาม"}, {"label": "ไม่ถอน / No", "text": "ไม่ถอน"}],
+    )
+
+
+def _on_withdraw_confirm(turn: _Turn) -> None:
+    number = str(turn.data.get("ticket", ""))
+    typed = normalize(turn.incoming.text) if turn.incoming.kind == "text" else ""
+    ticket = tickets.get_by_number(turn.session, number)
+    turn.go("idle")
+    if ticket is None or ticket.requester_id != turn.requester.id:
+        _menu(turn)
+        return
+    if typed in WITHDRAW_YES:
+        if ticket.is_finished:
+            turn.say(f"เรื่อง {number} ปิดไปแล้ว จึงไม่ต้องถอน\nTicket {number} is already finished.", MENU_BUTTONS)
+            return
+        tickets.withdraw(turn.session, ticket, now=turn.now, requester=turn.requester)
+        turn.say(
+            f"ถอนคำถาม {number} แล้ว เจ้าหน้าที่จะไม่ตอบเรื่องนี้ ถามใหม่ได้ทุกเมื่อ\n"
+            f"Question {number} is withdrawn. You can ask a new one at any time.",
+            MENU_BUTTONS,
+        )
+        return
+    if typed in WITHDRAW_NO:
+        turn.say(f"ไม่ได้ถอนคำถาม เรื่อง {number} ยังเปิดอยู่\nNot withdrawn: ticket {number} stays open.", MENU_BUTTONS)
+        return
+    # Something else: not a yes, so nothing is withdrawn; a message joins the ticket as usual.
+    turn.say(f"ยังไม่ได้ถอนคำถาม {number}\nQuestion {number} was not withdrawn.")
+    _idle(turn)
 
 
 def _change_agency(turn: _Turn) -> None:
@@ -250,6 +326,7 @@ _COMMAND_HANDLERS = {
     "new": _new_question,
     "cancel": _cancel,
     "agency": _change_agency,
+    "withdraw": _withdraw,
 }
 
 
@@ -268,11 +345,12 @@ def _first_contact(turn: _Turn) -> None:
         )
         _ask_topic(turn)
         return
+    within_th, within_en = _answer_time(turn.session)
     turn.say(
         "สวัสดีค่ะ ยินดีต้อนรับสู่คลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ 24 ชั่วโมง "
         "สำนักงานเลขานุการปลัดกรุงเทพมหานคร\n"
-        "ถามเรื่องงานสารบรรณ การร่างและเสนอหนังสือ หรืองานพิธีการได้ เจ้าหน้าที่จะตอบภายใน 1 วัน\n"
-        "Welcome to the BMA 24-hour online consultation clinic. Staff answer within 1 day."
+        f"ถามเรื่องงานสารบรรณ การร่างและเสนอหนังสือ หรืองานพิธีการได้ เจ้าหน้าที่จะตอบภายใน {within_th}\n"
+        f"Welcome to the BMA 24-hour online consultation clinic. Staff answer within {within_en}."
     )
     turn.go("agency_type")
     _ask_agency_type(turn)
@@ -346,27 +424,38 @@ def _on_agency(turn: _Turn) -> None:
         _ask_agency(turn)
         return
     choices = _agencies(turn.session, turn.data["agency_type"])
-    choice = by_number_or_label(text, choices)
-    found = [choice] if choice else by_name(text, choices)
-    if len(found) == 1:
-        agency = turn.session.get(Agency, int(found[0].key))
+    listed = by_number_or_label(text, choices)
+    match = NameMatch(exact=listed) if listed else by_name(text, choices)
+    if match.exact is not None:  # only an exact or normalised name is saved without asking
+        agency = turn.session.get(Agency, int(match.exact.key))
         assert agency is not None
         _save_agency(turn, agency=agency, other="")
-        return
-    if found:
-        turn.say(
-            "หมายถึงหน่วยงานใด / Did you mean:\n" + "\n".join(f"• {c.name}" for c in found),
-            [{"label": c.label, "text": c.name} for c in found],
-        )
         return
     if not text:
         _ask_agency(turn)
         return
-    turn.update(candidate=text[:200])
+    turn.update(candidate=text[:200], suggestions=[choice.key for choice in match.candidates])
     turn.go("agency_confirm", **turn.data)
+    if match.candidates:
+        _ask_which_agency(turn, match.candidates)
+        return
     turn.say(
         f"ไม่พบ “{text[:200]}” ในรายการ ใช้ชื่อนี้เป็นหน่วยงานของคุณหรือไม่\nNot in the list. Use this name as your agency?",
         [{"label": "ใช้ชื่อนี้ / Use it", "text": "ใช้ชื่อนี้"}, {"label": "เลือกจากรายการ", "text": "เลือกจากรายการ"}],
+    )
+
+
+def _ask_which_agency(turn: _Turn, candidates: list[Choice]) -> None:
+    """A near miss is never saved silently: `หมายถึง … ใช่ไหม`, or keep the name as typed."""
+    typed = turn.data.get("candidate", "")
+    if len(candidates) == 1:
+        question = f"หมายถึง {candidates[0].name} ใช่ไหม\nDid you mean {candidates[0].name}?"
+    else:
+        listed = "\n".join(f"{number}. {choice.name}" for number, choice in enumerate(candidates, start=1))
+        question = f"หมายถึงหน่วยงานใดต่อไปนี้ ใช่ไหม\n{listed}\nDid you mean one of these?"
+    turn.say(
+        f"{question}\nถ้าไม่ใช่ กด “{USE_TYPED}” เพื่อบันทึก “{typed}” ตามที่พิมพ์\nIf not, keep the name as you typed it.",
+        [{"label": choice.label, "text": choice.name} for choice in candidates] + [USE_TYPED_BUTTON],
     )
 
 
@@ -374,11 +463,25 @@ def _on_agency_confirm(turn: _Turn) -> None:
     if turn.incoming.kind != "text":
         _prompt_current(turn)
         return
-    typed = normalize(turn.incoming.text)
-    if typed in YES_WORDS:
+    text = turn.incoming.text.strip()
+    typed = normalize(text)
+    by_key = {choice.key: choice for choice in _agencies(turn.session, turn.data["agency_type"])}
+    suggestions = [by_key[key] for key in turn.data.get("suggestions", []) if key in by_key]
+    picked = by_number_or_label(text, suggestions) if suggestions else None
+    if picked is None and len(suggestions) == 1 and typed in CONFIRM_WORDS:
+        picked = suggestions[0]  # `ใช่` to `หมายถึง … ใช่ไหม`
+    if picked is not None:
+        agency = turn.session.get(Agency, int(picked.key))
+        assert agency is not None
+        _save_agency(turn, agency=agency, other="")
+        return
+    if typed in USE_TYPED_WORDS or (typed in YES_WORDS and not suggestions):
         _save_agency(turn, agency=None, other=turn.data.get("candidate", ""))
         return
-    data = {k: v for k, v in turn.data.items() if k != "candidate"}
+    if typed in YES_WORDS | CONFIRM_WORDS:
+        _ask_which_agency(turn, suggestions)  # `ใช่` to several candidates, or `ใช้ชื่อนี้`: which one?
+        return
+    data = {k: v for k, v in turn.data.items() if k not in ("candidate", "suggestions")}
     turn.go("agency", **data)
     if typed in LIST_WORDS:
         _ask_agency(turn)
@@ -510,16 +613,21 @@ def _open(turn: _Turn, topic_code: str, *, body: str, attachments: tuple[NewAtta
 
 def _confirm_ticket(turn: _Turn, ticket: Ticket) -> None:
     turn.go("idle")
-    hours = settings.sla(turn.session, runtime_of(turn.session).config).hours
-    within = "1 วัน (24 ชั่วโมง)" if hours == 24 else f"{hours:g} ชั่วโมง"
+    within_th, within_en = _answer_time(turn.session)
     turn.say(
         f"รับเรื่องแล้ว เลขที่ {ticket.number}\n"
         f"หัวข้อ: {ticket.topic.label_th}\n"
-        f"เจ้าหน้าที่จะตอบภายใน {within} คือภายใน {format_datetime(ticket.due_at)}\n"
+        f"เจ้าหน้าที่จะตอบภายใน {within_th} คือภายใน {format_datetime(ticket.due_at)}\n"
         "ส่งข้อความหรือไฟล์เพิ่มเติมได้ในแชตนี้ จะรวมไว้ในเรื่องเดียวกัน\n"
-        f"Received: ticket {ticket.number}, answer due by {format_datetime_en(ticket.due_at)} (Bangkok time).",
-        MENU_BUTTONS,
+        f"Received: ticket {ticket.number}. Staff answer within {within_en}, "
+        f"by {format_datetime_en(ticket.due_at)} (Bangkok time).",
+        TICKET_BUTTONS,
     )
+
+
+def _answer_time(session: Session) -> tuple[str, str]:
+    """The SLA in force (an admin's setting, else the environment's) in words: `1 วัน` / `1 day`."""
+    return hours_in_words(settings.sla(session, runtime_of(session).config).hours)
 
 
 # --- an answer from the knowledge base -------------------------------------------------------
@@ -691,7 +799,7 @@ def _prompt_current(turn: _Turn) -> None:
     if step == "agency_type":
         _ask_agency_type(turn)
     elif step in ("agency", "agency_confirm"):
-        turn.go("agency", **{k: v for k, v in turn.data.items() if k != "candidate"})
+        turn.go("agency", **{k: v for k, v in turn.data.items() if k not in ("candidate", "suggestions")})
         _ask_agency(turn)
     elif step == "agency_text":
         turn.say("กรุณาพิมพ์ชื่อหน่วยงานของคุณ\nPlease type the name of your agency.", [CANCEL_BUTTON])
@@ -724,4 +832,5 @@ _STEP_HANDLERS = {
     "kb_offer": _on_offer,
     "kb_rating": _on_rating,
     "idle": _idle,
+    "withdraw_confirm": _on_withdraw_confirm,
 }

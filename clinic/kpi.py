@@ -4,6 +4,10 @@ KPI 1 (seed section 4.1): consultations completed within `SLA_HOURS` of posting 
 consultations whose outcome is known. A closed ticket is within or missed
 (`Ticket.completed_within_sla`); an open ticket past its deadline counts as missed; an
 open ticket still within its deadline is *pending* and is shown apart, out of the ratio.
+A question the requester withdrew before its deadline (`withdrawn`) has no outcome either: it
+stays among the consultations but is shown apart as `withdrawn`, out of the ratio. One withdrawn
+after its deadline (or after an earlier cycle missed) had already missed it, and stays missed:
+a withdrawal never turns a miss into nothing.
 
 KPI 2 (seed section 4.2): respondents whose `overall` answer is 4 or 5 × 100 /
 respondents who answered `overall`; the same figure for each survey item.
@@ -32,7 +36,16 @@ from sqlalchemy import Integer, and_, case, false, func, literal_column, select,
 from sqlalchemy.orm import Session
 
 from clinic import survey, thaidate
-from clinic.models import AgencyType, AnswerOffer, KnowledgeArticle, SurveyItem, SurveyResponse, Ticket, Topic
+from clinic.models import (
+    FINISHED_STATUSES,
+    AgencyType,
+    AnswerOffer,
+    KnowledgeArticle,
+    SurveyItem,
+    SurveyResponse,
+    Ticket,
+    Topic,
+)
 
 # The seed document reports cumulatively from the day the clinic opened.
 CLINIC_OPENED = date(2020, 11, 1)
@@ -158,10 +171,11 @@ class Breakdown:
     completed_within_sla: int = 0
     pending: int = 0
     percent: Decimal | None = None
+    withdrawn: int = 0
 
     @property
     def sla_percent(self) -> Decimal | None:
-        return percent(self.completed_within_sla, self.consultations - self.pending)
+        return percent(self.completed_within_sla, self.consultations - self.pending - self.withdrawn)
 
 
 @dataclass
@@ -232,6 +246,7 @@ class Kpi:
     by_month: list[Breakdown] = field(default_factory=list)
     surveys: dict[str, int] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
+    withdrawn: int = 0
     self_service: SelfService = field(default_factory=SelfService)
 
     @property
@@ -245,7 +260,7 @@ class Kpi:
 
     @property
     def missed(self) -> int:
-        return self.consultations - self.completed_within_sla - self.pending
+        return self.consultations - self.completed_within_sla - self.pending - self.withdrawn
 
     @property
     def sla_percent(self) -> Decimal | None:
@@ -299,6 +314,7 @@ class Kpi:
             "completed_within_sla": self.completed_within_sla,
             "missed": self.missed,
             "pending": self.pending,
+            "withdrawn": self.withdrawn,
             "sla_percent": number(self.sla_percent),
             "respondents": self.respondents,
             "satisfied": self.satisfied,
@@ -324,6 +340,7 @@ class Kpi:
                     "consultations": row.consultations,
                     "completed_within_sla": row.completed_within_sla,
                     "pending": row.pending,
+                    "withdrawn": row.withdrawn,
                     "sla_percent": number(row.sla_percent),
                 }
                 for row in self.by_month
@@ -350,7 +367,17 @@ class Kpi:
 
 def is_pending(now: datetime) -> Any:
     """SQL: an open ticket whose deadline has not passed at `now` (and no earlier cycle missed)."""
-    return and_(Ticket.status != "closed", Ticket.due_at > now, Ticket.sla_missed_before == false())
+    return and_(Ticket.status.not_in(FINISHED_STATUSES), Ticket.due_at > now, Ticket.sla_missed_before == false())
+
+
+def is_withdrawn_apart() -> Any:
+    """SQL: withdrawn by the requester with no miss before it, so out of KPI 1's ratio."""
+    return and_(
+        Ticket.status == "withdrawn",
+        Ticket.closed_at.is_not(None),
+        Ticket.closed_at <= Ticket.due_at,
+        Ticket.sla_missed_before == false(),
+    )
 
 
 def _bangkok_month(session: Session) -> Any:
@@ -403,9 +430,12 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
         session.execute(text("SET LOCAL enable_sort = off"))
     within = func.sum(case((Ticket.completed_within_sla, 1), else_=0))
     pending = func.sum(case((is_pending(now), 1), else_=0))
+    withdrawn = func.sum(case((is_withdrawn_apart(), 1), else_=0))
     month = _bangkok_month(session).label("month")
     counts = session.execute(
-        select(Ticket.agency_type_code, Ticket.topic_code, Ticket.channel, month, func.count(), within, pending)
+        select(
+            Ticket.agency_type_code, Ticket.topic_code, Ticket.channel, month, func.count(), within, pending, withdrawn
+        )  # fmt: skip
         .where(in_period)
         .group_by(Ticket.agency_type_code, Ticket.topic_code, Ticket.channel, month)
     ).all()
@@ -422,19 +452,21 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
     }
     by_channel = {code: Breakdown(code, th, en) for code, (th, en) in CHANNEL_LABELS.items()}
     by_month = {code: Breakdown(code, _month_label(code), code) for code in period.months()}
-    for type_code, topic_code, channel, month_code, n, n_within, n_pending in counts:
+    for type_code, topic_code, channel, month_code, n, n_within, n_pending, n_withdrawn in counts:
         if not isinstance(month_code, str):
             month_code = f"{month_code.year:04d}-{month_code.month:02d}"
-        n_within, n_pending = int(n_within or 0), int(n_pending or 0)
+        n_within, n_pending, n_withdrawn = int(n_within or 0), int(n_pending or 0), int(n_withdrawn or 0)
         kpi.consultations += n
         kpi.completed_within_sla += n_within
         kpi.pending += n_pending
+        kpi.withdrawn += n_withdrawn
         for table, code in ((by_type, type_code), (by_topic, topic_code), (by_channel, channel),
                             (by_month, month_code)):  # fmt: skip
             row = table.setdefault(code, Breakdown(code, code, code))
             row.consultations += n
             row.completed_within_sla += n_within
             row.pending += n_pending
+            row.withdrawn += n_withdrawn
     distinct = _distinct_requesters(session, in_period, list(by_type), list(by_topic))
     kpi.requesters = distinct.get(("all", ""), 0)
     for table, kind in ((by_type, "type"), (by_topic, "topic")):

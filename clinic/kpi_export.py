@@ -44,7 +44,18 @@ COLUMNS = (
     ("overall", "3.4 ภาพรวม / Overall"),
     ("suggestion", "ข้อเสนอแนะ / Suggestion"),
 )
-SLA_RESULTS = {"within": "ภายใน 1 วัน / within", "missed": "เกิน 1 วัน / missed", "pending": "รอดำเนินการ / pending"}
+SLA_RESULTS = {
+    "within": "ภายใน 1 วัน / within",
+    "missed": "เกิน 1 วัน / missed",
+    "pending": "รอดำเนินการ / pending",
+    "withdrawn": "ถอนคำถาม (ไม่นับ) / withdrawn",
+}
+STATUS_LABELS = {
+    "open": "รอตอบ / open",
+    "answered": "ตอบแล้ว / answered",
+    "closed": "ปิดแล้ว / closed",
+    "withdrawn": "ถอนคำถามแล้ว / withdrawn",
+}
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -57,6 +68,7 @@ def ticket_rows(session: Session, period: kpi.Period, now: datetime) -> Iterator
     requester = aliased(Requester)
     sla = case(
         (Ticket.completed_within_sla, "within"),
+        (kpi.is_withdrawn_apart(), "withdrawn"),
         (kpi.is_pending(now), "pending"),
         else_="missed",
     )
@@ -126,6 +138,8 @@ def _cell_text(key: str, value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if key == "sla":
         return SLA_RESULTS[value]
+    if key == "status":
+        return STATUS_LABELS.get(value, value)
     return str(value)
 
 
@@ -167,6 +181,7 @@ def summary_rows(figures: kpi.Kpi) -> list[list[Any]]:
         ["แล้วเสร็จภายใน 1 วัน / Completed within SLA", figures.completed_within_sla],
         ["เกิน 1 วัน / Missed", figures.missed],
         ["ยังอยู่ในกำหนด / Pending", figures.pending],
+        ["ถอนคำถาม (ไม่นับ) / Withdrawn", figures.withdrawn],
         ["ตัวชี้วัดที่ 1 ร้อยละ / KPI 1 percent", _number(figures.sla_percent)],
         ["ผู้ตอบแบบสอบถาม / Respondents", figures.respondents],
         ["พึงพอใจระดับมากขึ้นไป / Satisfied (4-5)", figures.satisfied],
@@ -217,6 +232,8 @@ def write_xlsx(out: IO[bytes] | str, figures: kpi.Kpi, rows: Iterator[dict[str, 
                 value = value.replace(tzinfo=None)  # Excel has no time zones: Bangkok local time
             elif key == "sla":
                 value = SLA_RESULTS[value]
+            elif key == "status":
+                value = STATUS_LABELS.get(value, value)
             values.append(value)
         sheet.append(values)
         count += 1

@@ -31,7 +31,10 @@ from clinic.db import Base, UTCDateTime
 
 # Channels a requester can reach us on; `import` marks history loaded from a file.
 CHANNELS = ("line", "messenger", "web", "import")
-TICKET_STATUSES = ("open", "answered", "closed")
+TICKET_STATUSES = ("open", "answered", "closed", "withdrawn")
+# A finished ticket is out of the SLA queue and takes no more messages; `withdrawn` is the
+# requester's own withdrawal (ถอนคำถาม), kept apart from KPI 1 (see clinic/kpi.py). Its `closed_at` is when.
+FINISHED_STATUSES = ("closed", "withdrawn")
 ROLES = ("agent", "supervisor", "admin")
 
 
@@ -206,6 +209,11 @@ class Ticket(Base):
     @property
     def agency_name(self) -> str:
         return self.agency.name_th if self.agency else self.agency_other
+
+    @property
+    def is_finished(self) -> bool:
+        """Closed by staff or withdrawn by the requester (see `FINISHED_STATUSES`)."""
+        return self.status in FINISHED_STATUSES
 
 
 class Message(Base):

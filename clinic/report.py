@@ -84,6 +84,8 @@ def build(figures: kpi.Kpi, generated_at: datetime) -> Report:
     )
     if figures.pending:
         sla += f" (ยังอยู่ในระยะเวลาดำเนินการอีก {figures.pending} เรื่อง ไม่นับรวม)"
+    if figures.withdrawn:
+        sla += f" (ผู้ขอคำปรึกษาถอนคำถาม {figures.withdrawn} เรื่อง ไม่นับรวม)"
     items = [
         Line(
             f"3.{item.position}",

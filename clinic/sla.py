@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from clinic import settings, sla_warnings
 from clinic.db import on_commit
-from clinic.models import SlaNotice, Ticket
+from clinic.models import FINISHED_STATUSES, SlaNotice, Ticket
 from clinic.runtime import Runtime, runtime_of
 from clinic.sla_schedule import first_after, latest_until
 
@@ -137,7 +137,7 @@ def _last_sent(session: Session, open_only: bool, ticket_ids: list[int] | None =
         .group_by(SlaNotice.ticket_id)
     )
     if open_only:
-        query = query.where(Ticket.status != "closed")
+        query = query.where(Ticket.status.not_in(FINISHED_STATUSES))
     if ticket_ids is not None:
         query = query.where(SlaNotice.ticket_id.in_(ticket_ids))
     return {ticket_id: at for ticket_id, at in session.execute(query)}
@@ -153,7 +153,7 @@ def rebuild(runtime: Runtime) -> int:
     with runtime.db.transaction() as session:
         timings = settings.sla(session, runtime.config)
         rows = session.execute(
-            select(Ticket.id, Ticket.sla_started_at, Ticket.due_at).where(Ticket.status != "closed")
+            select(Ticket.id, Ticket.sla_started_at, Ticket.due_at).where(Ticket.status.not_in(FINISHED_STATUSES))
         ).all()
         sent = _last_sent(session, open_only=True)
     suffix = uuid.uuid4().hex
@@ -192,10 +192,12 @@ def _catch_up(runtime: Runtime, since: datetime) -> None:
         timings = settings.sla(session, runtime.config)
         opened = session.execute(
             select(Ticket.id, Ticket.sla_started_at, Ticket.due_at).where(
-                Ticket.status != "closed", Ticket.sla_started_at >= since
+                Ticket.status.not_in(FINISHED_STATUSES), Ticket.sla_started_at >= since
             )
         ).all()
-        closed = session.scalars(select(Ticket.id).where(Ticket.status == "closed", Ticket.closed_at >= since)).all()
+        closed = session.scalars(
+            select(Ticket.id).where(Ticket.status.in_(FINISHED_STATUSES), Ticket.closed_at >= since)
+        ).all()
     pipe = runtime.redis.pipeline(transaction=False)
     for ticket_id, started_at, due_at in opened:
         pipe.zadd(due_key(runtime), {str(ticket_id): due_at.timestamp()})
@@ -274,8 +276,8 @@ def _warn(runtime: Runtime, ticket_ids: list[int], now: datetime) -> tuple[dict[
         audience: sla_warnings.Audience | None = None
         for ticket_id in ticket_ids:
             ticket = tickets.get(ticket_id)
-            if ticket is None or ticket.status == "closed":
-                next_at[ticket_id] = None  # closed since it was queued: its warnings are cancelled
+            if ticket is None or ticket.is_finished:
+                next_at[ticket_id] = None  # closed or withdrawn since it was queued: its warnings are cancelled
                 continue
             cursor = last_sent.get(ticket_id)
             latest = latest_until(ticket.sla_started_at, ticket.due_at, timings, now)

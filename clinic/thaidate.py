@@ -71,6 +71,23 @@ def format_duration_th(delta: timedelta) -> str:
     return prefix + " ".join(parts)
 
 
+def hours_in_words(hours: float) -> tuple[str, str]:
+    """A length of time given in hours, in Thai and English words: 24 → (`1 วัน`, `1 day`).
+
+    Whole days, hours and minutes, rounded to the nearest minute (never below 1 minute), so
+    a deadline set in hours reads as people say it: 1.5 → `1 ชั่วโมง 30 นาที`, 0.05 → `3 นาที`.
+    """
+    minutes_total = max(1, round(hours * 60))
+    days, rest = divmod(minutes_total, 24 * 60)
+    whole_hours, minutes = divmod(rest, 60)
+    thai, english = [], []
+    for count, th, en in ((days, "วัน", "day"), (whole_hours, "ชั่วโมง", "hour"), (minutes, "นาที", "minute")):
+        if count:
+            thai.append(f"{count} {th}")
+            english.append(f"{count} {en}" + ("s" if count != 1 else ""))
+    return " ".join(thai), " ".join(english)
+
+
 def fiscal_year_be(day: date) -> int:
     """The Thai fiscal year (BE) a local date falls in."""
     year_ce = day.year + 1 if day.month >= 10 else day.year

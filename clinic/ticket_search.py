@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from clinic import sla
-from clinic.models import CHANNELS, AgencyType, Message, StaffUser, Ticket, Topic
+from clinic.models import CHANNELS, FINISHED_STATUSES, AgencyType, Message, StaffUser, Ticket, Topic
 from clinic.runtime import runtime_of
 
-STATUSES = ("active", "open", "answered", "closed", "all")  # active: not closed
+STATUSES = ("active", "open", "answered", "closed", "withdrawn", "all")  # active: not closed nor withdrawn
 MAX_QUERY = 200
 MAX_PER_PAGE = 100
 
@@ -101,9 +101,9 @@ def check(session: Session, wanted: TicketFilter) -> TicketFilter:
 
 
 def _statement(wanted: TicketFilter) -> Select[Any]:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if wanted.status == "active":
-        conditions.append(Ticket.status != "closed")
+        conditions.append(Ticket.status.not_in(FINISHED_STATUSES))
     elif wanted.status != "all":
         conditions.append(Ticket.status == wanted.status)
     if wanted.topic:
@@ -155,6 +155,6 @@ def live_queue(session: Session, *, page: int = 1, per_page: int = 25) -> Ticket
         return search(session, TicketFilter(), page=page, per_page=per_page)
     ids = [ticket_id for ticket_id, _score in ranked]
     found = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))).unique()} if ids else {}
-    # The index may briefly hold a ticket closed a moment ago; it is not shown.
-    items = [found[i] for i in ids if i in found and found[i].status != "closed"]
+    # The index may briefly hold a ticket closed or withdrawn a moment ago; it is not shown.
+    items = [found[i] for i in ids if i in found and not found[i].is_finished]
     return TicketPage(items, page, per_page, total)

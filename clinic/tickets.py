@@ -1,4 +1,4 @@
-"""The ticket service: open, add a requester message, reply, note, close, reopen.
+"""The ticket service: open, add a requester message, reply, note, close, withdraw, reopen.
 
 Each function is one step of the lifecycle; the caller wraps it in one transaction
 (`Database.transaction()`). Functions never commit. Staff actions are audited; the
@@ -7,6 +7,11 @@ actor is a staff user or, for the JSON API, a name such as `api:reports`.
 SLA rule (also on `Ticket`): the deadline is fixed when the clock starts, at
 `SLA_HOURS` after posting. A reopen starts a new clock from the reopen time, and a
 consultation whose earlier cycle missed its deadline stays missed for KPI 1.
+
+A requester may withdraw an open question (`withdraw`): the ticket is finished like a
+closed one (out of the SLA queue, no more messages, `closed_at` = when) and gets no survey.
+KPI 1 counts it apart when it was withdrawn before its deadline, as missed after it
+(`clinic.kpi.is_withdrawn_apart`). A supervisor may reopen it like a closed ticket.
 """
 
 from __future__ import annotations
@@ -21,7 +26,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clinic import audit, outbox, settings, sla, survey
-from clinic.models import Attachment, Message, Requester, StaffUser, Ticket, TicketCounter, Topic
+from clinic.models import (
+    FINISHED_STATUSES,
+    Attachment,
+    Message,
+    Requester,
+    StaffUser,
+    Ticket,
+    TicketCounter,
+    Topic,
+)
 from clinic.runtime import runtime_of
 from clinic.thaidate import BANGKOK, be_year
 
@@ -153,8 +167,7 @@ def add_requester_message(
     channel_message_id: str | None = None,
 ) -> Message:
     """A follow-up from the requester joins the open ticket and puts it back in staff's court."""
-    if ticket.status == "closed":
-        raise TicketError("เรื่องนี้ปิดแล้ว / This ticket is closed")
+    _refuse_finished(ticket)
     if ticket.status == "answered":
         ticket.status = "open"
     return _add_message(
@@ -176,6 +189,8 @@ def reply(
     body = body.strip()
     if not body:
         raise TicketError("ข้อความตอบกลับว่างเปล่า / The reply is empty")
+    if ticket.status == "withdrawn":
+        raise TicketError("ผู้ขอคำปรึกษาถอนคำถามแล้ว เปิดใหม่ก่อนตอบ / The question was withdrawn; reopen it to reply")
     if ticket.status == "closed":
         raise TicketError("เรื่องนี้ปิดแล้ว เปิดใหม่ก่อนตอบ / This ticket is closed; reopen it to reply")
     message = _add_message(
@@ -226,8 +241,7 @@ def close(
     actor: str = "",
 ) -> Ticket:
     """Close with an optional final answer (sent like a reply); the SLA clock stops."""
-    if ticket.status == "closed":
-        raise TicketError("เรื่องนี้ปิดแล้ว / This ticket is already closed")
+    _refuse_finished(ticket)
     if final_answer and final_answer.strip():
         reply(session, ticket, body=final_answer, now=now, staff=staff, actor=actor)
     ticket.status = "closed"
@@ -242,6 +256,29 @@ def close(
     return ticket
 
 
+def withdraw(session: Session, ticket: Ticket, *, now: datetime, requester: Requester) -> Ticket:
+    """The requester withdraws their open question: finished at once, no survey, audited as theirs."""
+    if ticket.requester_id != requester.id:
+        raise TicketError("ถอนได้เฉพาะคำถามของตนเอง / Only the requester may withdraw their question")
+    _refuse_finished(ticket)
+    ticket.status = "withdrawn"
+    ticket.closed_at = now
+    _add_message(session, ticket, kind="system", body="ผู้ขอคำปรึกษาถอนคำถาม / Withdrawn by the requester", now=now)
+    sla.untrack(session, ticket)
+    audit.record(
+        session, now=now, action="ticket.withdraw", target_type="ticket", target_id=ticket.number,
+        actor=f"requester:{requester.id}", channel=requester.channel, overdue=now > ticket.due_at,
+    )  # fmt: skip
+    return ticket
+
+
+def _refuse_finished(ticket: Ticket) -> None:
+    if ticket.status == "withdrawn":
+        raise TicketError("ผู้ขอคำปรึกษาถอนคำถามนี้แล้ว / This question was withdrawn")
+    if ticket.status == "closed":
+        raise TicketError("เรื่องนี้ปิดแล้ว / This ticket is already closed")
+
+
 def reopen(
     session: Session,
     ticket: Ticket,
@@ -250,8 +287,11 @@ def reopen(
     staff: StaffUser | None = None,
     actor: str = "",
 ) -> Ticket:
-    """Reopen a closed ticket: a new SLA clock starts now (see the module's SLA rule)."""
-    if ticket.status != "closed":
+    """Reopen a closed or withdrawn ticket: a new SLA clock starts now (see the module's SLA rule).
+
+    A withdrawal after the deadline leaves the earlier cycle missed, as a late close does.
+    """
+    if not ticket.is_finished:
         raise TicketError("เรื่องนี้ยังไม่ปิด / This ticket is not closed")
     timings = settings.sla(session, runtime_of(session).config)
     assert ticket.closed_at is not None
@@ -324,10 +364,10 @@ def reclassify(
 
 
 def open_ticket_of(session: Session, requester: Requester) -> Ticket | None:
-    """The requester's ticket that is not closed, if any (further messages join it)."""
+    """The requester's ticket that is not finished (closed or withdrawn), if any (further messages join it)."""
     return session.scalar(
         select(Ticket)
-        .where(Ticket.requester_id == requester.id, Ticket.status != "closed")
+        .where(Ticket.requester_id == requester.id, Ticket.status.not_in(FINISHED_STATUSES))
         .order_by(Ticket.id.desc())
         .limit(1)
     )

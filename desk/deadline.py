@@ -17,7 +17,7 @@ class DeadlineView:
 
 def deadline_of(ticket: Ticket, now: datetime, warn_hours: tuple[float, ...]) -> DeadlineView:
     """`warning` from the earliest warning lead time (the largest, e.g. 6 h) until the deadline."""
-    if ticket.status == "closed":
+    if ticket.is_finished:
         return DeadlineView("closed", "-")
     left = ticket.due_at - now
     if left < timedelta(0):

@@ -35,6 +35,8 @@ THAI: dict[str, str] = {
     "open": "รอตอบ",
     "answered": "ตอบแล้ว",
     "closed": "ปิดแล้ว",
+    "withdrawn": "ถอนคำถามแล้ว",
+    "Withdrawn at": "ถอนคำถามเมื่อ",
     "Unassigned": "ยังไม่มีผู้รับผิดชอบ",
     "Me": "ฉัน",
     "Filter": "กรอง",

@@ -157,7 +157,8 @@ openapi.PATHS["/kpi"] = {
     "get": {
         "summary": "The two KPIs and their breakdowns for a period of Bangkok days (both included)",
         "description": "The same figures as `clinic kpi --format json`. KPI 1 = completed within SLA_HOURS × 100 / "
-        "consultations whose outcome is known (open tickets still within their deadline are `pending`, apart). "
+        "consultations whose outcome is known (open tickets still within their deadline are `pending`, and questions "
+        "the requester withdrew before their deadline are `withdrawn`, both apart). "
         "KPI 2 = respondents answering 4 or 5 on `overall` × 100 / respondents. Percentages: one decimal, half up.",
         "parameters": [
             {

@@ -67,7 +67,11 @@ SCHEMAS: dict[str, Any] = {
         ],  # fmt: skip
         "properties": {
             "number": {"type": "string", "example": "CL-2569-00001"},
-            "status": {"type": "string", "enum": list(TICKET_STATUSES)},
+            "status": {
+                "type": "string",
+                "enum": list(TICKET_STATUSES),
+                "description": "withdrawn: the requester withdrew the question (closed_at is when)",
+            },
             "subject": {"type": "string", "description": "The question's first line"},
             "topic": {"type": "string", "description": "Topic code (after any staff correction)"},
             "agency_type": {"type": "string", "description": "Agency type code (after any staff correction)"},
@@ -151,10 +155,15 @@ PATHS: dict[str, Any] = {
     "/tickets": {
         "get": {
             "summary": "List tickets (the inbox's filters)",
-            "description": "Not-closed tickets come soonest deadline first; closed or all, newest first.",
+            "description": (
+                "Tickets neither closed nor withdrawn come soonest deadline first; closed, withdrawn or all, "
+                "newest first."
+            ),
             "parameters": [
                 _query(
-                    "status", "active = not closed", {"type": "string", "enum": list(STATUSES), "default": "active"}
+                    "status",
+                    "active = neither closed nor withdrawn",
+                    {"type": "string", "enum": list(STATUSES), "default": "active"},
                 ),
                 _query("topic", "Topic code", {"type": "string"}),
                 _query("agency_type", "Agency type code", {"type": "string"}),
@@ -204,7 +213,7 @@ PATHS: dict[str, Any] = {
     },
     "/tickets/{number}/reopen": {
         "post": {
-            "summary": "Reopen a closed ticket; a new SLA clock starts",
+            "summary": "Reopen a closed or withdrawn ticket; a new SLA clock starts",
             "parameters": [_NUMBER],
             "responses": {"200": _json(_ref("Ticket"), "The reopened ticket"), **_TICKET_ERRORS},
         }

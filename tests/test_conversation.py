@@ -72,7 +72,10 @@ def test_first_contact_walks_through_intake_and_opens_a_ticket(runtime: Runtime)
     assert "(หน้า 2/5)" in texts(replies)
     assert labels(replies)[-2:] == ["◀ ก่อนหน้า", "ถัดไป ▶"]
 
-    replies = send(runtime, "U1", "เขต บางกะปี")  # typed, with the word เขต, and a typo
+    replies = send(runtime, "U1", "เขต บางกะปี")  # typed, with the word เขต, and a typo: asked, not saved
+    assert "หมายถึง สำนักงานเขตบางกะปิ ใช่ไหม" in texts(replies)
+    assert labels(replies) == ["เขตบางกะปิ", "ไม่ใช่ ใช้ที่พิมพ์"]
+    replies = send(runtime, "U1", "ใช่")
     assert "บันทึกหน่วยงาน: สำนักงานเขตบางกะปิ" in texts(replies)
     assert labels(replies) == ["ข้าม / Skip"]
 
@@ -193,8 +196,9 @@ def test_ambiguous_names_offer_choices_and_a_number_picks_from_the_whole_list(ru
     send(runtime, "U6", kind="follow")
     send(runtime, "U6", "2")
     replies = send(runtime, "U6", "บาง")
-    assert "หมายถึงหน่วยงานใด" in texts(replies)
-    assert labels(replies) and all(label.startswith("เขตบาง") for label in labels(replies))
+    assert "หมายถึงหน่วยงานใดต่อไปนี้ ใช่ไหม" in texts(replies)
+    assert len(labels(replies)) == 4 and all(label.startswith("เขตบาง") for label in labels(replies)[:3])
+    assert labels(replies)[-1] == "ไม่ใช่ ใช้ที่พิมพ์"
     replies = send(runtime, "U6", "45")  # numbered across pages
     with runtime.db.transaction() as session:
         agency = session.scalar(select(Agency).where(Agency.code == "district-1045"))

@@ -59,3 +59,26 @@ def test_duration_in_thai() -> None:
     assert thaidate.format_duration_th(timedelta(minutes=-65)) == "เกิน 1 ชม. 5 นาที"
     assert thaidate.format_duration_th(timedelta(days=1, hours=2)) == "1 วัน 2 ชม."
     assert thaidate.format_duration_th(timedelta(seconds=20)) == "0 นาที"
+
+
+@pytest.mark.parametrize(
+    ("hours", "thai", "english"),
+    [
+        (24, "1 วัน", "1 day"),
+        (48, "2 วัน", "2 days"),
+        (72, "3 วัน", "3 days"),
+        (4, "4 ชั่วโมง", "4 hours"),
+        (1, "1 ชั่วโมง", "1 hour"),
+        (1.5, "1 ชั่วโมง 30 นาที", "1 hour 30 minutes"),
+        (0.5, "30 นาที", "30 minutes"),
+        (0.05, "3 นาที", "3 minutes"),
+        (0.001, "1 นาที", "1 minute"),  # never "0 นาที"
+        (30, "1 วัน 6 ชั่วโมง", "1 day 6 hours"),
+        (25.25, "1 วัน 1 ชั่วโมง 15 นาที", "1 day 1 hour 15 minutes"),
+        (12, "12 ชั่วโมง", "12 hours"),
+        (720, "30 วัน", "30 days"),
+        (23.999, "1 วัน", "1 day"),  # rounded to the minute
+    ],
+)
+def test_hours_in_words(hours: float, thai: str, english: str) -> None:
+    assert thaidate.hours_in_words(hours) == (thai, english)
