@@ -18,6 +18,13 @@ from sqlalchemy.orm import Session
 from clinic.models import StaffAlert, StaffAlertRead, StaffUser, Ticket
 
 PER_PAGE = 50
+# The LINE text's leading symbols; the desk shows the level by colour instead.
+LEADING_MARKS = "⏰🚨⚠️ \ufe0f"
+
+
+def plain(text: str) -> str:
+    """The alert's words without its leading emoji (fonts without emoji draw them as boxes)."""
+    return text.lstrip(LEADING_MARKS)
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ def page_of(
         .limit(per_page)
     ).all()
     return [
-        AlertRow(alert.id, alert.created_at, alert.level, alert.text, number,
+        AlertRow(alert.id, alert.created_at, alert.level, plain(alert.text), number,
                  bool(read) or alert.id <= staff.alerts_read_through)
         for alert, number, read in rows
     ], total  # fmt: skip

@@ -139,22 +139,26 @@ def _statement(wanted: TicketFilter) -> Select[Any]:
     return select(Ticket).where(and_(True, *conditions))
 
 
+def ordered(wanted: TicketFilter) -> Select[Any]:
+    """The filter's statement in the order asked (`sort`): by default deadline first while the tickets
+    are open, newest first once closed. Each order walks its index (due_at, posted_at, last_activity_at)."""
+    statement = _statement(wanted)
+    if wanted.sort == "posted":
+        return statement.order_by(Ticket.posted_at.desc(), Ticket.id.desc())
+    if wanted.sort == "activity":
+        return statement.order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
+    if wanted.status in ("active", "open", "answered"):
+        return statement.order_by(Ticket.due_at, Ticket.id)
+    return statement.order_by(Ticket.posted_at.desc(), Ticket.id.desc())
+
+
 def search(session: Session, wanted: TicketFilter, *, page: int = 1, per_page: int = 25) -> TicketPage:
-    """Tickets matching the filter in the order asked (`sort`); by default deadline first while they
-    are open, newest first once closed. Each order has its index (due_at, posted_at, last_activity_at)."""
+    """Tickets matching the filter, one page, in the order of `ordered`."""
     check(session, wanted)
     page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
-    statement = _statement(wanted)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    if wanted.sort == "posted":
-        statement = statement.order_by(Ticket.posted_at.desc(), Ticket.id.desc())
-    elif wanted.sort == "activity":
-        statement = statement.order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
-    elif wanted.status in ("active", "open", "answered"):
-        statement = statement.order_by(Ticket.due_at, Ticket.id)
-    else:
-        statement = statement.order_by(Ticket.posted_at.desc(), Ticket.id.desc())
-    items: list[Ticket] = list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)).unique())
+    total = session.scalar(select(func.count()).select_from(_statement(wanted).subquery())) or 0
+    statement = ordered(wanted).offset((page - 1) * per_page).limit(per_page)
+    items: list[Ticket] = list(session.scalars(statement).unique())
     return TicketPage(items, page, per_page, total)
 
 

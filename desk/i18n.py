@@ -151,6 +151,7 @@ THAI: dict[str, str] = {
     "Mark all read": "อ่านทั้งหมดแล้ว",
     "Mark read": "อ่านแล้ว",
     "No alerts yet.": "ยังไม่มีการแจ้งเตือน",
+    "Choose an assignee": "เลือกผู้รับผิดชอบ",
 }
 
 

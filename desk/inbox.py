@@ -105,6 +105,11 @@ def bulk() -> Response:
         )
         return back
     username = request.form.get("assignee", "").strip().lower()
+    if action == "assign" and not username:
+        flash("เลือกผู้รับผิดชอบก่อน / Choose an assignee first", "error")
+        return back
+    if username == "none":  # "unassigned" is chosen explicitly, never by leaving the list alone
+        username = ""
     if action == "assign" and username:
         with rt.db.transaction() as session:
             known = session.scalar(

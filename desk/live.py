@@ -80,7 +80,7 @@ def poll() -> Response:
                 {
                     "id": alert.id,
                     "level": alert.level,
-                    "text": alert.text,
+                    "text": staff_alerts.plain(alert.text),
                     "at": bangkok(alert.created_at),
                     "number": number,
                     "url": url_for("ticket.show", number=number) if number else None,

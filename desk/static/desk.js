@@ -141,6 +141,7 @@
   const URL_KEY = "desk.inbox.url";
 
   function rememberList() {
+    if (body.dataset.page !== "inbox") return;
     const numbers = Array.from(document.querySelectorAll("#inbox-rows tr[data-ticket]")).map((row) => row.dataset.ticket);
     try {
       window.sessionStorage.setItem(LIST_KEY, JSON.stringify(numbers));
