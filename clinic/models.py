@@ -155,6 +155,7 @@ class Ticket(Base):
         Index("ix_tickets_posted", "posted_at"),
         Index("ix_tickets_activity", "last_activity_at"),
         Index("ix_tickets_assignee_due", "assignee_id", "due_at"),
+        Index("ix_tickets_due", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -47,10 +47,13 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index("ix_tickets_activity", ["last_activity_at"], unique=False)
         batch_op.create_index("ix_tickets_assignee_due", ["assignee_id", "due_at"], unique=False)
+        # A filtered list by deadline (status != closed cannot use (status, due_at) for the order).
+        batch_op.create_index("ix_tickets_due", ["due_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_due")
         batch_op.drop_index("ix_tickets_assignee_due")
         batch_op.drop_index("ix_tickets_activity")
         batch_op.drop_column("last_activity_at")
