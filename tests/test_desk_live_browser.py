@@ -186,6 +186,14 @@ def test_countdown_recolours_at_the_warning_lead_and_the_deadline(
     # English: the countdown speaks English too.
     page.click("button[name=lang][value=en]")
     expect(badge.locator(".left")).to_have_text(re.compile(r"^1 min \d+ s overdue$"), timeout=5_000)
+    page.keyboard.press("?")
+    expect(page.locator("#shortcut-help")).to_contain_text("Next ticket")
+    assert not re.search(r"[\u0E00-\u0E7F]", page.locator("#shortcut-help").inner_text())
+    page.keyboard.press("Escape")
+    page.goto(f"{live_server}/inbox")
+    expect(page.locator(".pill[data-due]").first).to_have_text(re.compile(r"^1 min \d+ s overdue$"))
+    expect(page.locator(".due-label").first).to_have_text("Overdue")
+    page.screenshot(path=str(screenshots / "desk-inbox-en-1280.png"), full_page=True)
 
 
 def test_ticket_page_keyboard_and_sticky_reply_box(
