@@ -123,7 +123,7 @@ THAI: dict[str, str] = {
     "Your LINE account is linked; SLA warnings can reach you directly.": "เชื่อมบัญชี LINE แล้ว การแจ้งเตือนจะส่งถึงคุณโดยตรง",
     "Not linked yet.": "ยังไม่ได้เชื่อมบัญชี",
     "new": "ใหม่",
-    "Dismiss": "ปิด",
+    "Dismiss": "ซ่อน",
     "Files": "ไฟล์แนบ",
     "Reopened tickets get a new 24-hour clock.": "เรื่องที่เปิดอีกครั้งจะเริ่มนับเวลาใหม่",
     "Deadline": "กำหนดเสร็จ",
