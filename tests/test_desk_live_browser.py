@@ -216,12 +216,12 @@ def test_ticket_page_keyboard_and_sticky_reply_box(
     box = composer.bounding_box()
     assert box is not None and box["y"] + box["height"] <= 900 + 1  # in view at the bottom of a long thread
     expect(page.locator("#next-ticket")).to_be_visible()
-    page.screenshot(path=str(screenshots / "desk-ticket-1280.png"), full_page=False)
+    page.screenshot(path=str(screenshots / "desk-ticket-long-1280.png"), full_page=False)
     page.set_viewport_size(PHONE)
     assert _overflow(page) <= 390
     box = composer.bounding_box()
     assert box is not None and box["y"] + box["height"] <= 844 + 1
-    page.screenshot(path=str(screenshots / "desk-ticket-390.png"), full_page=False)
+    page.screenshot(path=str(screenshots / "desk-ticket-long-390.png"), full_page=False)
     page.set_viewport_size(DESKTOP)
 
     # ? shows the help in Thai; Esc closes it.
