@@ -130,6 +130,8 @@ class StaffUser(Base):
     link_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every alert up to this id is read for this staff member ("mark all read"); later ones by `StaffAlertRead`.
+    alerts_read_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TicketCounter(Base):
@@ -155,6 +157,9 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_status_due", "status", "due_at"),
         Index("ix_tickets_posted", "posted_at"),
+        Index("ix_tickets_activity", "last_activity_at"),
+        Index("ix_tickets_assignee_due", "assignee_id", "due_at"),
+        Index("ix_tickets_due", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +182,10 @@ class Ticket(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     import_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # history import dedupe
+    # The newest message of any kind (the inbox's "last activity" order); posting time until then.
+    last_activity_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=lambda context: context.get_current_parameters().get("posted_at")
+    )
 
     requester: Mapped[Requester] = relationship(lazy="joined")
     topic: Mapped[Topic] = relationship(lazy="joined")
@@ -354,6 +363,27 @@ class StaffAlert(Base):
     level: Mapped[str] = mapped_column(String(20), default="warning")  # info, warning, overdue, error
     text: Mapped[str] = mapped_column(Text)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))  # None: everyone
+
+
+class StaffAlertRead(Base):
+    """One staff member has read one alert (those above their `alerts_read_through`)."""
+
+    __tablename__ = "staff_alert_reads"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("staff_alerts.id"), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TicketRead(Base):
+    """The newest message of a ticket a staff member has seen; a newer requester message is unread."""
+
+    __tablename__ = "ticket_reads"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    last_message_id: Mapped[int] = mapped_column(Integer)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SurveyItem(Base):

@@ -20,6 +20,8 @@ from clinic.models import CHANNELS, FINISHED_STATUSES, AgencyType, Message, Staf
 from clinic.runtime import runtime_of
 
 STATUSES = ("active", "open", "answered", "closed", "withdrawn", "all")  # active: not closed nor withdrawn
+# due: soonest deadline first (newest first once closed); posted: newest first; activity: latest message first.
+SORTS = ("due", "posted", "activity")
 MAX_QUERY = 200
 MAX_PER_PAGE = 100
 
@@ -36,6 +38,7 @@ class TicketFilter:
     channel: str = ""
     assignee: str = ""  # a username, or "none" for unassigned
     q: str = ""
+    sort: str = "due"
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> TicketFilter:
@@ -46,6 +49,7 @@ class TicketFilter:
             channel=(args.get("channel") or "").strip(),
             assignee=(args.get("assignee") or "").strip().lower(),
             q=(args.get("q") or "").strip(),
+            sort=(args.get("sort") or "due").strip(),
         )
 
     @property
@@ -58,6 +62,8 @@ class TicketFilter:
         args = {name: value for name, value in self.__dict__.items() if value}
         if args.get("status") == "active":
             del args["status"]
+        if args.get("sort") == "due":
+            del args["sort"]
         return args
 
 
@@ -95,6 +101,8 @@ def check(session: Session, wanted: TicketFilter) -> TicketFilter:
     if wanted.assignee and wanted.assignee != "none":
         if session.scalar(select(StaffUser.id).where(StaffUser.username == wanted.assignee)) is None:
             raise SearchError(f"ไม่รู้จักเจ้าหน้าที่ {wanted.assignee!r} / Unknown staff member {wanted.assignee!r}")
+    if wanted.sort not in SORTS:
+        raise SearchError(f"ลำดับต้องเป็น {', '.join(SORTS)} / sort must be one of {', '.join(SORTS)}")
     if len(wanted.q) > MAX_QUERY:
         raise SearchError(f"คำค้นยาวเกิน {MAX_QUERY} ตัวอักษร / The search text is over {MAX_QUERY} characters")
     return wanted
@@ -115,7 +123,9 @@ def _statement(wanted: TicketFilter) -> Select[Any]:
     if wanted.assignee == "none":
         conditions.append(Ticket.assignee_id.is_(None))
     elif wanted.assignee:
-        conditions.append(Ticket.assignee.has(StaffUser.username == wanted.assignee))
+        # By id, so the (assignee, due) index serves "Mine".
+        assignee_id = select(StaffUser.id).where(StaffUser.username == wanted.assignee).scalar_subquery()
+        conditions.append(Ticket.assignee_id == assignee_id)
     if wanted.q:
         pattern = like_pattern(wanted.q)
         in_thread = exists().where(
@@ -129,17 +139,26 @@ def _statement(wanted: TicketFilter) -> Select[Any]:
     return select(Ticket).where(and_(True, *conditions))
 
 
+def ordered(wanted: TicketFilter) -> Select[Any]:
+    """The filter's statement in the order asked (`sort`): by default deadline first while the tickets
+    are open, newest first once closed. Each order walks its index (due_at, posted_at, last_activity_at)."""
+    statement = _statement(wanted)
+    if wanted.sort == "posted":
+        return statement.order_by(Ticket.posted_at.desc(), Ticket.id.desc())
+    if wanted.sort == "activity":
+        return statement.order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
+    if wanted.status in ("active", "open", "answered"):
+        return statement.order_by(Ticket.due_at, Ticket.id)
+    return statement.order_by(Ticket.posted_at.desc(), Ticket.id.desc())
+
+
 def search(session: Session, wanted: TicketFilter, *, page: int = 1, per_page: int = 25) -> TicketPage:
-    """Tickets matching the filter: deadline first while they are open, newest first once closed."""
+    """Tickets matching the filter, one page, in the order of `ordered`."""
     check(session, wanted)
     page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
-    statement = _statement(wanted)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    if wanted.status in ("active", "open", "answered"):
-        statement = statement.order_by(Ticket.due_at, Ticket.id)
-    else:
-        statement = statement.order_by(Ticket.posted_at.desc(), Ticket.id.desc())
-    items: list[Ticket] = list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)).unique())
+    total = session.scalar(select(func.count()).select_from(_statement(wanted).subquery())) or 0
+    statement = ordered(wanted).offset((page - 1) * per_page).limit(per_page)
+    items: list[Ticket] = list(session.scalars(statement).unique())
     return TicketPage(items, page, per_page, total)
 
 

@@ -106,6 +106,7 @@ def _add_message(
             )
         )
     session.add(message)
+    ticket.last_activity_at = now
     session.flush()
     return message
 

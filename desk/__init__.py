@@ -10,7 +10,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from bot.views import bp as bot_bp
-    from desk import admin, api, auth, inbox, knowledge, kpi, live, ticket_pages, views
+    from desk import admin, alerts, api, auth, inbox, knowledge, kpi, live, ticket_pages, views
     from desk.page_context import register as register_page_context
 
     # A staff member may keep a ticket open for hours; the token lives as long as the session.
@@ -21,6 +21,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api.bp)
     auth.login_manager.init_app(app)
 
-    for blueprint in (views.bp, auth.bp, inbox.bp, ticket_pages.bp, live.bp, admin.bp, api.bp, kpi.bp, knowledge.bp):
+    blueprints = (views.bp, auth.bp, inbox.bp, ticket_pages.bp, live.bp, admin.bp, api.bp, kpi.bp, alerts.bp,
+                  knowledge.bp)  # fmt: skip
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_page_context(app)

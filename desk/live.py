@@ -11,12 +11,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
+from clinic import staff_alerts
 from clinic.models import Message, StaffAlert, Ticket
-from desk.current import runtime
+from desk.current import runtime, staff_in
+from desk.page_context import bangkok
 
 bp = Blueprint("live", __name__)
 POLL_SECONDS = 5
 MAX_ITEMS = 20
+EXCERPT = 160  # characters of a new message shown in its notice
 
 
 def _after(name: str) -> int:
@@ -33,7 +36,7 @@ def poll() -> Response:
         awaiting = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == "open")) or 0
         last_message = session.scalar(select(func.max(Message.id))) or 0
         rows = session.execute(
-            select(Message.id, Message.ticket_id, Ticket.number, Ticket.subject)
+            select(Message.id, Message.ticket_id, Message.body, Ticket.number, Ticket.subject)
             .join(Ticket, Ticket.id == Message.ticket_id)
             .where(Message.id > after_message, Message.kind == "inbound")
             .order_by(Message.id)
@@ -50,7 +53,8 @@ def poll() -> Response:
             {
                 "kind": "ticket" if first_ids.get(row.ticket_id) == row.id else "message",
                 "number": row.number,
-                "subject": row.subject,
+                # A follow-up shows itself, not the ticket's first question.
+                "subject": row.subject if first_ids.get(row.ticket_id) == row.id else _excerpt(row.body),
                 "url": url_for("ticket.show", number=row.number),
             }
             for row in rows
@@ -63,7 +67,11 @@ def poll() -> Response:
             .limit(MAX_ITEMS)
         ).all()
         last_alert = session.scalar(select(func.max(StaffAlert.id))) or 0
+        unread_alerts = staff_alerts.unread_count(session, staff_in(session))
         return jsonify(
+            # The server's clock: the page counts deadlines down from it (a test's frozen clock included).
+            now=runtime().clock.now().isoformat(),
+            unread_alerts=unread_alerts,
             awaiting=awaiting,
             last_message=max(last_message, after_message),
             last_alert=max(last_alert, after_alert),
@@ -72,7 +80,8 @@ def poll() -> Response:
                 {
                     "id": alert.id,
                     "level": alert.level,
-                    "text": alert.text,
+                    "text": staff_alerts.plain(alert.text),
+                    "at": bangkok(alert.created_at),
                     "number": number,
                     "url": url_for("ticket.show", number=number) if number else None,
                 }
@@ -80,3 +89,8 @@ def poll() -> Response:
             ],
             poll_seconds=POLL_SECONDS,
         )
+
+
+def _excerpt(body: str) -> str:
+    text = " ".join(body.split()) or "(ไฟล์แนบ / attachment)"
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"

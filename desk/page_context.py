@@ -9,18 +9,22 @@ from flask import Flask, g, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from clinic.models import Message, StaffAlert
+from clinic import staff_alerts
+from clinic.models import Message, StaffAlert, StaffUser
 from clinic.thaidate import format_datetime, format_duration_th
 from desk.current import runtime
 from desk.i18n import current_language, label, translate
 
 
 def _live_baseline() -> dict[str, int]:
-    """The newest message and alert ids when the page was drawn; the page polls for anything after them."""
+    """The newest message and alert ids when the page was drawn (the page polls for anything after
+    them), and the signed-in staff member's unread alerts for the bell."""
     with runtime().db.transaction() as session:
+        me = session.get(StaffUser, int(current_user.get_id()))
         return {
             "message": session.scalar(select(func.max(Message.id))) or 0,
             "alert": session.scalar(select(func.max(StaffAlert.id))) or 0,
+            "unread_alerts": staff_alerts.unread_count(session, me) if me is not None else 0,
         }
 
 
@@ -35,7 +39,7 @@ def _prepare() -> None:
     from Flask-Login's loader on first use of `current_user`) would wait on the first
     for SQLite's write lock.
     """
-    g.live_baseline = {"message": 0, "alert": 0}
+    g.live_baseline = {"message": 0, "alert": 0, "unread_alerts": 0}
     if request.endpoint is None or request.blueprint in ("api", "bot") or request.endpoint.endswith("static"):
         return
     if current_user.is_authenticated and request.method == "GET" and request.blueprint not in ("live",):
@@ -52,6 +56,8 @@ def register(app: Flask) -> None:
             "label": label,
             "lang": current_language(),
             "live_baseline": g.get("live_baseline", {"message": 0, "alert": 0}),
+            # The server's "now" for the page's countdowns (the frozen clock in tests).
+            "server_now": runtime().clock.now().isoformat(),
         }
 
     app.jinja_env.filters["bangkok"] = bangkok

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from clinic import canned_answers, settings, tickets
+from clinic import canned_answers, settings, ticket_reads, tickets
 from clinic.models import AgencyType, Attachment, StaffUser, Ticket, Topic
 from clinic.tickets import TicketError
 from desk.auth import requires
 from desk.current import runtime, staff_in
 from desk.deadline import deadline_of
+from desk.i18n import current_language
 
 bp = Blueprint("ticket", __name__)
 
@@ -45,7 +46,7 @@ def _context(session: Session, ticket: Ticket) -> dict[str, Any]:
     )
     return {
         "ticket": ticket,
-        "due": deadline_of(ticket, rt.clock.now(), timings.warn_hours),
+        "due": deadline_of(ticket, rt.clock.now(), timings.warn_hours, current_language()),
         "earlier": earlier,
         "topics": list(session.scalars(select(Topic).order_by(Topic.sort_order))),
         "agency_types": list(session.scalars(select(AgencyType).order_by(AgencyType.sort_order))),
@@ -60,17 +61,21 @@ def _context(session: Session, ticket: Ticket) -> dict[str, Any]:
 @bp.get("/tickets/<number>")
 @login_required
 def show(number: str) -> str:
-    with runtime().db.transaction() as session:
+    rt = runtime()
+    with rt.db.transaction() as session:
         ticket = _ticket(session, number)
+        ticket_reads.record(session, staff_in(session), ticket, now=rt.clock.now())
         return render_template("ticket.html", **_context(session, ticket))
 
 
 @bp.get("/tickets/<number>/thread")
 @login_required
 def thread(number: str) -> str:
-    """The thread alone, redrawn by the page when something new arrives."""
-    with runtime().db.transaction() as session:
+    """The thread alone, redrawn by the page when something new arrives (and so seen by whoever has it open)."""
+    rt = runtime()
+    with rt.db.transaction() as session:
         ticket = _ticket(session, number)
+        ticket_reads.record(session, staff_in(session), ticket, now=rt.clock.now())
         return render_template("ticket_thread.html", **_context(session, ticket))
 
 

@@ -77,8 +77,8 @@ def test_staff_see_a_withdrawn_ticket(page: Page, live_server: str, runtime: Run
     expect(page.locator("h1 .pill")).to_have_text("ถอนคำถามแล้ว")
     expect(page.locator("#reply-form")).to_have_count(0)
     expect(page.get_by_text("ผู้ขอคำปรึกษาถอนคำถาม / Withdrawn by the requester")).to_be_visible()
-    page.get_by_role("button", name="ปิดเรื่อง").first.click()  # the tab that holds reopen
-    expect(page.get_by_role("button", name="เปิดเรื่องอีกครั้ง")).to_be_visible()
+    page.locator('[role=tab][data-tab="close-form"]').click()  # the tab that holds reopen
+    expect(page.locator("#close-form button[type=submit]")).to_have_text("เปิดเรื่องอีกครั้ง")
     page.screenshot(path=str(screenshots / "desk-ticket-withdrawn-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(screenshots / "desk-ticket-withdrawn-390.png"), full_page=True)
