@@ -42,12 +42,12 @@ class Tuning:
     the held-out part; see docs/knowledge-base.md for the figures.
     """
 
-    embedding_weight: float = 0.6
+    embedding_weight: float = 0.5
     coverage_weight: float = 0.5  # within the words' part: coverage against BM25 relative to the best article
-    similarity_floor: float = 0.80  # e5 cosines of unrelated Thai sentences sit around here
+    similarity_floor: float = 0.82  # e5 cosines of unrelated Thai sentences sit around here
     similarity_ceiling: float = 0.95
-    threshold: float = 0.5
-    threshold_bm25_only: float = 0.55
+    threshold: float = 0.66
+    threshold_bm25_only: float = 0.70
     topic_boost: float = 0.03  # the requester's chosen topic, a small nudge only: people pick the wrong one
 
 

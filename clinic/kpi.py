@@ -512,7 +512,7 @@ def self_service_figures(session: Session, start: datetime, end: datetime) -> Se
         figures.rating_total += int(total or 0)
     if not figures.offered:
         return figures
-    titles = dict(session.execute(select(KnowledgeArticle.key, KnowledgeArticle.title)).tuples().all())
+    titles = {key: title for key, title in session.execute(select(KnowledgeArticle.key, KnowledgeArticle.title))}
     solved = session.execute(
         select(AnswerOffer.solved_key, func.count())
         .where(asked, AnswerOffer.outcome == "solved", AnswerOffer.solved_key.is_not(None))

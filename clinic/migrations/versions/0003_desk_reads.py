@@ -1,6 +1,6 @@
 """desk: per-staff ticket and alert reads, last activity of a ticket, inbox sort indexes
 
-Revision ID: 0007
+Revision ID: 0003
 Revises: 0002
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 import clinic.db
 
-revision = "0007"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
