@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.choices import Choice, agency_label, by_name, by_number_or_label, normalize, short_label
-from clinic import outbox, settings, staff_link, survey, tickets
+from clinic import outbox, privacy, settings, staff_link, survey, tickets
 from clinic.models import Agency, AgencyType, ChatSession, Requester, Ticket, Topic
 from clinic.runtime import runtime_of
 from clinic.thaidate import format_datetime, format_datetime_en
@@ -269,6 +269,7 @@ def _first_contact(turn: _Turn) -> None:
         "ถามเรื่องงานสารบรรณ การร่างและเสนอหนังสือ หรืองานพิธีการได้ เจ้าหน้าที่จะตอบภายใน 1 วัน\n"
         "Welcome to the BMA 24-hour online consultation clinic. Staff answer within 1 day."
     )
+    turn.say(privacy.first_contact_text(runtime_of(turn.session).config.base_url))
     turn.go("agency_type")
     _ask_agency_type(turn)
 

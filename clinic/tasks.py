@@ -35,10 +35,13 @@ def tick() -> None:
 
 
 def _sweeps() -> list[tuple[str, Callable[[Runtime], object]]]:
-    from clinic import recovery, sla, survey
+    from clinic import heartbeat, line_quota, recovery, retention, sla, survey
 
     return [
+        ("heartbeat", heartbeat.beat),
         ("recovery", recovery.sweep),
         ("sla", sla.sweep),
         ("survey", survey.sweep),
+        ("retention", retention.sweep),
+        ("line_quota", line_quota.schedule_sample),
     ]
