@@ -208,7 +208,11 @@ def anonymise_requester(session: Session, requester: Requester, *, dry_run: bool
     )
     events = events_of(requester)
     with_text = cast(OutboxMessage.payload, Text) != "[]"
-    removed.outbox = session.scalar(select(func.count()).where(own_outbox, with_text)) or 0
+    # Rows of a ticket are counted by `anonymise_tickets`; here only the rest (the intake's replies).
+    removed.outbox = session.scalar(
+        select(func.count()).where(own_outbox, with_text, OutboxMessage.ticket_id.is_(None))
+    )
+    removed.outbox = removed.outbox or 0
     removed.webhook_events = session.scalar(select(func.count()).where(events)) or 0
     if dry_run:
         return removed
@@ -229,8 +233,8 @@ def erase(session: Session, requester: Requester, *, now: datetime, staff: Staff
     """Erase one requester (their right to erasure); audited without any of the erased data."""
     ticket_ids = session.scalars(select(Ticket.id).where(Ticket.requester_id == requester.id)).all()
     removed = Removed()
-    removed.add(anonymise_requester(session, requester))
     removed.add(anonymise_tickets(session, ticket_ids))
+    removed.add(anonymise_requester(session, requester))
     audit.record(session, now=now, action="requester.erase", staff=staff, target_type="requester",
                  target_id=requester.id, removed=removed.as_dict())  # fmt: skip
     return removed
