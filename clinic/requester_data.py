@@ -209,10 +209,8 @@ def anonymise_requester(session: Session, requester: Requester, *, dry_run: bool
     events = events_of(requester)
     with_text = cast(OutboxMessage.payload, Text) != "[]"
     # Rows of a ticket are counted by `anonymise_tickets`; here only the rest (the intake's replies).
-    removed.outbox = session.scalar(
-        select(func.count()).where(own_outbox, with_text, OutboxMessage.ticket_id.is_(None))
-    )
-    removed.outbox = removed.outbox or 0
+    intake = OutboxMessage.ticket_id.is_(None)
+    removed.outbox = session.scalar(select(func.count()).where(own_outbox, with_text, intake)) or 0
     removed.webhook_events = session.scalar(select(func.count()).where(events)) or 0
     if dry_run:
         return removed
