@@ -18,6 +18,7 @@ from datetime import timedelta
 import redis
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.utils import floatToGoString
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -112,7 +113,7 @@ class ClinicCollector(Collector):
         cumulative, buckets = 0, []
         for le in [*(f"{b:g}" for b in LATENESS_BUCKETS), "+Inf"]:
             cumulative += int(raw.get(le, 0))
-            buckets.append((le, cumulative))
+            buckets.append((floatToGoString(float(le)), cumulative))
         total = float(raw.get("sum", 0.0))
         yield HistogramMetricFamily(
             "clinic_sla_warning_lateness_seconds",
