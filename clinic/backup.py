@@ -116,6 +116,11 @@ def backup(config: Config, target: Path, *, say: Callable[[str], None] = print) 
                 finally:
                     copy.close()
                     source.close()
+                snapshot = Database(f"sqlite:///{data}")
+                try:  # the counts of the copy itself, not of the live database a moment earlier
+                    counts = _counts(snapshot)
+                finally:
+                    snapshot.dispose()
                 kind = "sqlite"
             else:
                 data = work_dir / PG_FILE
