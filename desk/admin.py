@@ -7,6 +7,7 @@ a refused change is shown with its reason and leaves everything as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import redis
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from clinic import canned_answers, catalog, line_quota, privacy, retention, settings, staff
 from clinic.models import ROLES, Agency, AgencyType, AuditEntry, CannedAnswer, Setting, StaffUser, SurveyItem, Topic
+from clinic.thaidate import format_date
 from desk.auth import requires
 from desk.current import runtime, staff_in
 
@@ -319,8 +321,9 @@ def line_quota_page() -> str:
     rt = runtime()
     with rt.db.transaction() as session:
         result = line_quota.forecast(session, now=rt.clock.now(), tz=rt.config.tz)
+        days = [(format_date(date.fromisoformat(day)), used) for day, used in reversed(result.days)]
         return _page("line_quota.html", "line_quota", quota=result, line_enabled=rt.config.line_enabled,
-                     levels=line_quota.WARN_LEVELS)  # fmt: skip
+                     levels=line_quota.WARN_LEVELS, days=days)  # fmt: skip
 
 
 @bp.post("/line-quota/refresh")
