@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import tarfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,63 @@ def test_backup_then_restore_into_an_empty_var_dir_only(
     broken = tmp_path / "broken.tar.gz"
     broken.write_bytes(b"not a tar at all")
     assert "cannot read" in _clinic(_restore_env(config_env, tmp_path / "other"), "restore", str(broken)).stderr
+
+
+def test_postgresql_backup_and_restore_through_pg_dump(redis_server_url: str, tmp_path: Path) -> None:
+    """Two throwaway databases on the test server: one backed up with pg_dump, restored into the other."""
+    import os
+    import shutil
+    import uuid
+
+    from sqlalchemy import select, text
+    from sqlalchemy.engine import make_url
+
+    from clinic import migrate, reference
+    from clinic.clock import FrozenClock
+    from clinic.db import Database
+    from clinic.models import Attachment, Ticket
+    from clinic.tickets import NewAttachment, open_ticket
+    from tests.conftest import T0
+
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base or not shutil.which("pg_dump"):
+        pytest.skip("needs TEST_DATABASE_URL and the PostgreSQL client tools")
+    names = [f"ops_backup_{uuid.uuid4().hex[:8]}", f"ops_restore_{uuid.uuid4().hex[:8]}"]
+    admin = Database(base, isolation_level="AUTOCOMMIT")
+    with admin.engine.connect() as connection:
+        for name in names:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    source_url, target_url = (make_url(base).set(database=name).render_as_string(hide_password=False) for name in names)
+    tag = uuid.uuid4().hex[:8]
+    env = {"REDIS_URL": redis_server_url, "SECRET_KEY": "k", "QUEUE_NAME": f"q-{tag}", "REDIS_KEY_PREFIX": f"p-{tag}:"}
+    try:
+        source = Config.from_env({**env, "DATABASE_URL": source_url, "VAR_DIR": str(tmp_path / "a")})
+        runtime = Runtime(source, clock=FrozenClock(T0))
+        migrate.upgrade(runtime.db.engine)
+        with runtime.db.transaction() as session:
+            reference.seed(session)
+            who = factories.requester(session, now=T0)
+            open_ticket(session, requester=who, topic_code="saraban", body="คำถามใน PostgreSQL", now=T0,
+                        attachments=[NewAttachment("file", "a.pdf", "application/pdf", b"%PDF-pg")])  # fmt: skip
+        runtime.close()
+        archive = tmp_path / "pg.tar.gz"
+        assert backup.backup(source, archive).counts["attachments"] == 1
+        with tarfile.open(archive) as opened:
+            assert sorted(opened.getnames()) == ["clinic.pgdump", "manifest.json"]
+
+        target = Config.from_env({**env, "DATABASE_URL": target_url, "VAR_DIR": str(tmp_path / "b")})
+        assert backup.restore(target, archive).counts["tickets"] == 1
+        restored = Database(target_url)
+        with restored.transaction() as session:
+            ticket = session.scalars(select(Ticket)).unique().one()
+            assert ticket.messages[0].body == "คำถามใน PostgreSQL" and ticket.due_at == T0 + timedelta(hours=24)
+            assert session.scalar(select(Attachment.content)) == b"%PDF-pg"
+        restored.dispose()
+        with pytest.raises(backup.BackupError, match="already has tables"):
+            backup.restore(Config.from_env({**env, "DATABASE_URL": target_url, "VAR_DIR": str(tmp_path / "c")}),
+                           archive)  # fmt: skip
+    finally:
+        with admin.engine.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
