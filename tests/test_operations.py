@@ -120,6 +120,8 @@ def test_request_id_is_echoed_and_json_logs_carry_it(  # type: ignore[no-untyped
     made = client.get("/healthz", headers={"X-Request-ID": "evil id; <script>" + "a" * 100})
     assert made.headers["X-Request-ID"] != "abc-123" and len(made.headers["X-Request-ID"]) == 32
 
+    root = logging.getLogger()
+    saved = list(root.handlers)
     log_format.configure("json")
     try:
         app = create_app(runtime)
@@ -135,6 +137,9 @@ def test_request_id_is_echoed_and_json_logs_carry_it(  # type: ignore[no-untyped
         assert line["message"] == "ข้อความทดสอบ 42" and line["level"] == "WARNING" and line["request_id"] == "req-7"
         assert line["time"].startswith(str(T0.year)[:2])
     finally:
-        log_format.configure("text")
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved:
+            root.addHandler(handler)
     with runtime.db.transaction() as session:
         assert session.scalars(select(InboundEvent)).first() is None

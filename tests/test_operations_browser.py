@@ -1,6 +1,6 @@
 """The privacy notice, the LINE quota page and the erase confirmation in Chromium, at 1280 and 390 px.
 
-Screenshots go to tests/screenshots/ (privacy-*.png, line-quota-*.png, erase-*.png)."""
+Screenshots go to tests/screenshots/ (privacy-, line-quota-, requester-, erase-, quota-held-*.png)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,8 @@ def test_quota_page_and_erase_confirmation(  # type: ignore[no-untyped-def]
     page.goto(f"{live_server}/tickets/{ticket.number}")
     page.click("#personal-data")
     expect(page.locator("h1")).to_contain_text(f"R{requester_id}")
+    _shoot(page, screenshots, "requester")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.click("text=ลบข้อมูลส่วนบุคคล…")
     expect(page.locator("#erase-form")).to_be_visible()
     _shoot(page, screenshots, "erase")
@@ -75,3 +77,26 @@ def test_quota_page_and_erase_confirmation(  # type: ignore[no-untyped-def]
     expect(page.locator(".flash-ok").first).to_contain_text("ลบข้อมูลส่วนบุคคลแล้ว")
     with runtime.db.transaction() as session:
         assert session.scalar(select(Requester.display_name).where(Requester.id == requester_id)) == ""
+
+
+def test_a_reply_held_by_the_quota_in_the_ticket(  # type: ignore[no-untyped-def]
+    page: Page, live_server: str, runtime: Runtime, api_server: FakeApiServer, clock, screenshots: Path
+) -> None:
+    from bot import delivery
+    from clinic import tickets
+    from clinic.models import OutboxMessage
+
+    with runtime.db.transaction() as session:
+        factories.staff_user(session, now=clock.now(), username="somsri", role="agent")
+        ticket = factories.ticket(session, now=clock.now(), body="ขอแบบฟอร์มหนังสือภายนอก")
+        tickets.reply(session, ticket, body="แนบแบบฟอร์มตามระเบียบงานสารบรรณ ข้อ 11", now=clock.now())
+        outbox_id = session.scalar(select(OutboxMessage.id))
+    api_server.quota_limit = api_server.quota_used = 500
+    assert delivery.deliver(runtime, outbox_id) == "pending"
+    _login(page, live_server, "somsri")
+    page.goto(f"{live_server}/tickets/{ticket.number}")
+    expect(page.locator(".quota-held")).to_contain_text("โควตาข้อความ LINE หมด")
+    _shoot(page, screenshots, "quota-held")
+    page.click(".quota-held button")
+    expect(page.locator(".flash-ok").first).to_contain_text("ส่งทางอื่นแล้ว")
+    expect(page.locator(".quota-held")).to_have_count(0)

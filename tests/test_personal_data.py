@@ -128,6 +128,19 @@ def test_export_holds_everything_about_one_requester_only(  # type: ignore[no-un
         assert [(e.actor, e.target_id) for e in exports] == [("boss", str(requester_id))]
 
 
+def test_exports_are_limited_per_staff_member_and_hour(  # type: ignore[no-untyped-def]
+    supervisor_client, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desk import personal_data
+
+    monkeypatch.setattr(personal_data, "EXPORTS_PER_HOUR", 2)
+    with runtime.db.transaction() as session:
+        ids = [factories.requester(session, now=runtime.clock.now()).id for _ in range(3)]
+    assert [supervisor_client.get(f"/requesters/{i}/export").status_code for i in ids] == [200, 200, 429]
+    with runtime.db.transaction() as session:  # the refused one was not exported, so not audited
+        assert len(session.scalars(select(AuditEntry).where(AuditEntry.action == "requester.export")).all()) == 2
+
+
 def test_erasure_removes_the_person_and_a_new_message_starts_fresh(  # type: ignore[no-untyped-def]
     client, supervisor_client, app, runtime: Runtime, api_server: FakeApiServer
 ) -> None:
