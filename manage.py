@@ -235,6 +235,68 @@ def import_history_command(path: str) -> None:
     )
 
 
+@cli.command("retention", with_appcontext=False)
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+def retention_command(dry_run: bool) -> None:
+    """Remove what is past its retention now (the worker also does it daily); counts per kind."""
+    from clinic import retention
+    from clinic.runtime import Runtime
+
+    runtime = Runtime(_config())
+    try:
+        with runtime.db.transaction() as session:
+            removed = retention.apply(session, now=runtime.clock.now(), dry_run=dry_run)
+            if not dry_run:
+                from clinic import audit
+
+                audit.record(session, now=runtime.clock.now(), action="retention.manual", actor="cli",
+                             target_type="retention", removed=removed.as_dict())  # fmt: skip
+    finally:
+        runtime.close()
+    click.echo("ที่จะลบ / would remove (dry run):" if dry_run else "ลบแล้ว / removed:")
+    for line in retention.describe(removed):
+        click.echo(f"  {line}")
+
+
+@cli.command("backup", with_appcontext=False)
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup_command(path: str) -> None:
+    """Write a consistent backup of the database (attachments included) to PATH (.tar.gz)."""
+    from pathlib import Path
+
+    from clinic import backup
+
+    try:
+        backup.backup(_config(), Path(path), say=click.echo)
+    except backup.BackupError as exc:
+        _fail(exc)
+
+
+@cli.command("restore", with_appcontext=False)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def restore_command(path: str) -> None:
+    """Restore a backup into an empty VAR_DIR (and empty database), then rebuild the SLA queue."""
+    from pathlib import Path
+
+    import redis
+
+    from clinic import backup, sla
+    from clinic.runtime import Runtime
+
+    config = _config()
+    try:
+        backup.restore(config, Path(path), say=click.echo)
+    except backup.BackupError as exc:
+        _fail(exc)
+    runtime = Runtime(config)
+    try:
+        click.echo(f"SLA queue rebuilt: {sla.rebuild(runtime)} open tickets")
+    except redis.RedisError:
+        click.echo("Redis is not running: the worker rebuilds the SLA queue when it starts")
+    finally:
+        runtime.close()
+
+
 @cli.group("kb")
 def kb_group() -> None:
     """The knowledge base (คลังความรู้)."""

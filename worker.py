@@ -11,11 +11,12 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 import redis
 from rq import SimpleWorker
 
-from clinic import sla
+from clinic import log_format, sla
 from clinic.config import Config, ConfigError
 from clinic.launcher import check_redis
 from clinic.runtime import Runtime, redis_url, set_runtime
@@ -42,6 +43,7 @@ def main() -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    log_format.configure(config.log_format)
     runtime = Runtime(config)
     set_runtime(runtime)
     rebuilt = sla.rebuild(runtime)
@@ -82,6 +84,14 @@ class ClinicWorker(SimpleWorker):
     """SimpleWorker that remembers a stop request (SIGTERM, Ctrl-C), to tell it from a lost Redis."""
 
     stop_requested = False
+
+    def perform_job(self, job: Any, queue: Any) -> bool:
+        """Run a job with its id as the log lines' request_id (LOG_FORMAT=json)."""
+        token = log_format.request_id.set(job.id)
+        try:
+            return bool(super().perform_job(job, queue))
+        finally:
+            log_format.request_id.reset(token)
 
     def request_stop(self, signum: int, frame: object) -> None:
         self.stop_requested = True

@@ -9,11 +9,12 @@ import sys
 from typing import Any
 
 import redis
-from flask import Flask, jsonify
+from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from clinic import log_format
 from clinic.config import MAX_WEBHOOK_BYTES, Config, ConfigError
 from clinic.runtime import Runtime
 
@@ -52,6 +53,26 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.json = _RequestJson(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["clinic"] = runtime
+
+    if config.log_format == "json":
+        log_format.configure("json")
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = log_format.incoming_request_id(request.headers.get("X-Request-ID"))
+        g.request_id_token = log_format.request_id.set(g.request_id)
+
+    @app.after_request
+    def _echo_request_id(response: Response) -> Response:
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        return response
+
+    @app.teardown_request
+    def _forget_request_id(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            log_format.request_id.reset(token)
 
     import bot
     import desk

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.choices import Choice, NameMatch, agency_label, by_name, by_number_or_label, normalize, short_label
-from clinic import answer_offers, knowledge_search, outbox, settings, staff_link, survey, tickets
+from clinic import answer_offers, knowledge_search, outbox, privacy, settings, staff_link, survey, tickets
 from clinic.knowledge_search import Hit
 from clinic.models import Agency, AgencyType, AnswerOffer, ChatSession, Requester, Ticket, Topic
 from clinic.runtime import runtime_of
@@ -352,6 +352,7 @@ def _first_contact(turn: _Turn) -> None:
         f"ถามเรื่องงานสารบรรณ การร่างและเสนอหนังสือ หรืองานพิธีการได้ เจ้าหน้าที่จะตอบภายใน {within_th}\n"
         f"Welcome to the BMA 24-hour online consultation clinic. Staff answer within {within_en}."
     )
+    turn.say(privacy.first_contact_text(runtime_of(turn.session).config.base_url))
     turn.go("agency_type")
     _ask_agency_type(turn)
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.channel_error import ChannelApiError
 from bot.line_api import LineApi
 from bot.messenger_api import MessengerApi
+from clinic import line_quota
 from clinic.models import Message, OutboxMessage, Requester
 from clinic.outbox import DELIVER_JOB, MESSENGER_HUMAN_AGENT_WINDOW, MESSENGER_WINDOW
 from clinic.runtime import Runtime
@@ -85,7 +86,10 @@ def deliver(runtime: Runtime, outbox_id: int) -> str | None:
     try:
         outcome = send(runtime, item, last_inbound_at, now)
     except ChannelApiError as exc:
-        if exc.transient and item.attempts < MAX_ATTEMPTS:
+        if line_quota.is_exhausted(item.channel, exc.status, exc.detail):
+            # Nothing is lost: the row stays pending and is tried hourly until the quota allows.
+            outcome = Outcome("pending", line_quota.EXHAUSTED_TEXT, retry_in=line_quota.EXHAUSTED_RETRY)
+        elif exc.transient and item.attempts < MAX_ATTEMPTS:
             outcome = Outcome("pending", str(exc), retry_in=backoff(item.attempts, exc.retry_after))
         else:
             outcome = Outcome("failed", str(exc))

@@ -123,3 +123,11 @@ class LineApi:
     def display_name(self, user_id: str) -> str:
         with self._client(self._host) as client:
             return MessagingApi(client).get_profile(user_id, _request_timeout=SEND_TIMEOUT).display_name or ""
+
+    def quota(self) -> tuple[int | None, int]:
+        """This month's message quota (None: no limit) and the messages counted against it so far."""
+        with self._client(self._host) as client:
+            api = MessagingApi(client)
+            quota = api.get_message_quota(_request_timeout=SEND_TIMEOUT)
+            used = api.get_message_quota_consumption(_request_timeout=SEND_TIMEOUT)
+        return (quota.value if quota.type == "limited" else None), int(used.total_usage or 0)

@@ -63,6 +63,20 @@ def _port(env: Mapping[str, str], name: str, default: str) -> int:
     return int(raw)
 
 
+def _count(env: Mapping[str, str], name: str, default: str) -> int:
+    raw = env.get(name, default).strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(name, f"expected a whole number above 0, got {raw!r}")
+    return int(raw)
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    raw = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if raw not in ("text", "json"):
+        raise ConfigError("LOG_FORMAT", f"expected text or json, got {raw!r}")
+    return raw
+
+
 def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name, default).strip().rstrip("/")
     if not raw.startswith(("http://", "https://")):
@@ -97,6 +111,9 @@ class Config:
     web_workers: int = 2
     web_threads: int = 8
     secure_cookies: bool = False
+    metrics_token: str = ""  # empty: /metrics answers loopback callers only
+    ready_max_queue: int = 500
+    log_format: str = "text"  # text or json
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -174,6 +191,9 @@ class Config:
             web_workers=_port(env, "WEB_WORKERS", "2"),
             web_threads=_port(env, "WEB_THREADS", "8"),
             secure_cookies=env.get("SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes"),
+            metrics_token=env.get("METRICS_TOKEN", "").strip(),
+            ready_max_queue=_count(env, "READY_MAX_QUEUE", "500"),
+            log_format=_log_format(env),
         )
         config.check_channels()
         return config

@@ -16,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clinic import outbox
+from clinic import metrics, outbox
 from clinic.config import Config
+from clinic.db import on_commit
 from clinic.models import LineGroup, SlaNotice, StaffAlert, StaffUser, Ticket
+from clinic.runtime import runtime_of
 from clinic.sla_schedule import DUE, Notice
 from clinic.thaidate import format_datetime, format_duration_th
 
@@ -118,6 +120,8 @@ def send(
             )  # fmt: skip
     except IntegrityError:
         return False
+    runtime, late = runtime_of(session), (now - notice.at).total_seconds()
+    on_commit(session, lambda: metrics.observe_warning_lateness(runtime, late))
     body = compose(ticket, notice, now=now, config=config)
     for line_id in recipients(ticket, notice, audience):
         outbox.queue(session, channel="line", recipient=line_id, kind=KIND, messages=[outbox.text(body)], now=now,

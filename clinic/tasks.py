@@ -35,13 +35,16 @@ def tick() -> None:
 
 
 def _sweeps() -> list[tuple[str, Callable[[Runtime], object]]]:
-    from clinic import recovery, sla, survey
+    from clinic import heartbeat, line_quota, recovery, retention, sla, survey
 
     return [
+        ("heartbeat", heartbeat.beat),
         ("recovery", recovery.sweep),
         ("sla", sla.sweep),
         ("survey", survey.sweep),
         ("knowledge", _refresh_some_knowledge),
+        ("retention", retention.sweep),
+        ("line_quota", line_quota.schedule_sample),
     ]
 
 

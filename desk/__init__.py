@@ -10,7 +10,20 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from bot.views import bp as bot_bp
-    from desk import admin, alerts, api, auth, inbox, knowledge, kpi, live, ticket_pages, views
+    from desk import (
+        admin,
+        alerts,
+        api,
+        auth,
+        inbox,
+        knowledge,
+        kpi,
+        live,
+        operations,
+        personal_data,
+        ticket_pages,
+        views,
+    )
     from desk.page_context import register as register_page_context
 
     # A staff member may keep a ticket open for hours; the token lives as long as the session.
@@ -22,7 +35,7 @@ def init_app(app: Flask) -> None:
     auth.login_manager.init_app(app)
 
     blueprints = (views.bp, auth.bp, inbox.bp, ticket_pages.bp, live.bp, admin.bp, api.bp, kpi.bp, alerts.bp,
-                  knowledge.bp)  # fmt: skip
+                  knowledge.bp, personal_data.bp, operations.bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_page_context(app)

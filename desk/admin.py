@@ -7,20 +7,24 @@ a refused change is shown with its reason and leaves everything as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
+import redis
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from clinic import canned_answers, catalog, settings, staff
-from clinic.models import ROLES, Agency, AgencyType, AuditEntry, CannedAnswer, StaffUser, SurveyItem, Topic
+from clinic import canned_answers, catalog, line_quota, privacy, retention, settings, staff
+from clinic.models import ROLES, Agency, AgencyType, AuditEntry, CannedAnswer, Setting, StaffUser, SurveyItem, Topic
+from clinic.thaidate import format_date
 from desk.auth import requires
 from desk.current import runtime, staff_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-SECTIONS = ("staff", "agencies", "topics", "canned", "sla", "survey", "audit")
-REFUSALS = (staff.StaffError, catalog.CatalogError, canned_answers.CannedAnswerError, settings.SettingsError)
+SECTIONS = ("staff", "agencies", "topics", "canned", "sla", "survey", "privacy", "retention", "line_quota", "audit")
+REFUSALS = (staff.StaffError, catalog.CatalogError, canned_answers.CannedAnswerError, settings.SettingsError,
+            privacy.PrivacyNoticeError, retention.RetentionError)  # fmt: skip
 
 
 def _change(section: str, action: Callable[[Session, StaffUser], str]) -> Response:
@@ -258,6 +262,85 @@ def survey_update(key: str) -> Response:
         return "บันทึกข้อความแบบสอบถามแล้ว / Survey wording saved"
 
     return _change("survey", act)
+
+
+# --- privacy notice, retention, the LINE quota ---------------------------------------------------
+
+
+@bp.get("/privacy")
+@requires("admin")
+def privacy_notice() -> str:
+    with runtime().db.transaction() as session:
+        return _page("privacy.html", "privacy", notice=privacy.notice(session), max_chars=privacy.MAX_CHARS)
+
+
+@bp.post("/privacy")
+@requires("admin")
+def privacy_save() -> Response:
+    def act(session: Session, me: StaffUser) -> str:
+        privacy.set_notice(session, text_th=_form("text_th"), text_en=_form("text_en"), now=runtime().clock.now(),
+                           staff=me)  # fmt: skip
+        return "บันทึกประกาศความเป็นส่วนตัวแล้ว / Privacy notice saved"
+
+    return _change("privacy_notice", act)
+
+
+@bp.get("/retention")
+@requires("admin")
+def retention_page() -> str:
+    rt = runtime()
+    with rt.db.transaction() as session:
+        rules = retention.current(session)
+        pending = retention.apply(session, now=rt.clock.now(), dry_run=True)
+        last = session.get(Setting, retention.KEY_LAST_RUN)
+        return _page("retention.html", "retention", rules=rules, pending=pending.as_dict(),
+                     last_run=last.value if last else None)  # fmt: skip
+
+
+def _whole(name: str) -> int:
+    try:
+        return int(_form(name))
+    except ValueError:
+        raise retention.RetentionError(f"ต้องเป็นจำนวนเต็ม / {name} must be a whole number") from None
+
+
+@bp.post("/retention")
+@requires("admin")
+def retention_save() -> Response:
+    def act(session: Session, me: StaffUser) -> str:
+        retention.set_retention(session, webhook_days=_whole("webhook_days"), message_years=_whole("message_years"),
+                                now=runtime().clock.now(), staff=me)  # fmt: skip
+        return "บันทึกระยะเวลาเก็บข้อมูลแล้ว / Retention saved"
+
+    return _change("retention_page", act)
+
+
+@bp.get("/line-quota")
+@requires("admin")
+def line_quota_page() -> str:
+    rt = runtime()
+    with rt.db.transaction() as session:
+        result = line_quota.forecast(session, now=rt.clock.now(), tz=rt.config.tz)
+        days = [(format_date(date.fromisoformat(day)), used) for day, used in reversed(result.days)]
+        return _page("line_quota.html", "line_quota", quota=result, line_enabled=rt.config.line_enabled,
+                     levels=line_quota.WARN_LEVELS, days=days)  # fmt: skip
+
+
+@bp.post("/line-quota/refresh")
+@requires("admin")
+def line_quota_refresh() -> Response:
+    """Ask the worker for a fresh reading now (at most once a minute, so the page cannot hammer LINE)."""
+    rt = runtime()
+    minute = int(rt.clock.now().timestamp() // 60)
+    try:
+        fresh = rt.redis.set(rt.key(f"line_quota:refresh:{minute}"), 1, nx=True, ex=120)
+    except redis.RedisError:
+        fresh = False
+    if fresh and rt.config.line_enabled and rt.enqueue(line_quota.SAMPLE_JOB):
+        flash("ขออ่านโควตาจาก LINE แล้ว รีเฟรชหน้านี้ในอีกสักครู่ / Reading requested; reload in a moment", "ok")
+    else:
+        flash("ขออ่านได้นาทีละครั้ง / At most one reading a minute", "error")
+    return redirect(url_for("admin.line_quota_page"))
 
 
 # --- audit trail ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from clinic import canned_answers, settings, ticket_reads, tickets
+from clinic import canned_answers, line_quota, settings, ticket_reads, tickets
 from clinic.models import AgencyType, Attachment, StaffUser, Ticket, Topic
 from clinic.tickets import TicketError
 from desk.auth import requires
@@ -54,6 +54,7 @@ def _context(session: Session, ticket: Ticket) -> dict[str, Any]:
             session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username))
         ),
         "inline_images": INLINE_IMAGES,
+        "held_by_quota": line_quota.held_by_quota(session, [m.id for m in ticket.messages if m.kind == "outbound"]),
         "active_nav": "inbox",
     }
 
@@ -124,6 +125,21 @@ def close(number: str) -> Response:
     def act(session: Session, ticket: Ticket, me: StaffUser) -> str:
         tickets.close(session, ticket, final_answer=_text("answer"), now=runtime().clock.now(), staff=me)
         return "ปิดเรื่องแล้ว / Ticket closed"
+
+    return _act(number, act)
+
+
+@bp.post("/tickets/<number>/messages/<int:message_id>/handled-elsewhere")
+@login_required
+def handled_elsewhere(number: str, message_id: int) -> Response:
+    """A reply held by the spent LINE quota, answered another way (phone, e-mail): stop sending it."""
+
+    def act(session: Session, ticket: Ticket, me: StaffUser) -> str:
+        message = next((m for m in ticket.messages if m.id == message_id and m.kind == "outbound"), None)
+        if message is None:
+            abort(404)
+        line_quota.handle_elsewhere(session, message, now=runtime().clock.now(), staff=me)
+        return "บันทึกว่าส่งทางอื่นแล้ว / Marked as handled another way"
 
     return _act(number, act)
 

@@ -49,6 +49,9 @@ class FakeApiServer:
         self.delay = 0.0  # seconds before each answer (a slow API)
         self.content: dict[str, tuple[bytes, str]] = {}  # LINE message id -> (bytes, content type)
         self.profiles: dict[str, dict[str, Any]] = {}
+        # LINE's monthly message quota: None plays an account without a limit; pushes count one each.
+        self.quota_limit: int | None = None
+        self.quota_used = 0
         self._overrides: list[Override] = []
         self._accepted_retry_keys: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -161,6 +164,10 @@ class FakeApiServer:
                     {"message": "The retry key is already accepted"},
                     {"x-line-accepted-request-id": self._accepted_retry_keys[retry_key]},
                 )
+            if path == "/v2/bot/message/push" and self.quota_limit is not None:
+                if self.quota_used >= self.quota_limit:
+                    return 429, {"message": "You have reached your monthly limit."}, {}
+                self.quota_used += 1
             request_id = self._next_id()
             if retry_key:
                 self._accepted_retry_keys[retry_key] = request_id
@@ -170,6 +177,12 @@ class FakeApiServer:
                 {"sentMessages": [{"id": self._next_id(), "quoteToken": "q"} for _ in messages]},
                 {"x-line-request-id": request_id},
             )
+        if method == "GET" and path == "/v2/bot/message/quota":
+            if self.quota_limit is None:
+                return 200, {"type": "none"}, {}
+            return 200, {"type": "limited", "value": self.quota_limit}, {}
+        if method == "GET" and path == "/v2/bot/message/quota/consumption":
+            return 200, {"totalUsage": self.quota_used}, {}
         match = re.fullmatch(r"/v2/bot/message/([^/]+)/content", path)
         if method == "GET" and match:
             found = self.content.get(match.group(1))
