@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from bot.channel_error import ChannelApiError
+from bot.message_split import split_text
 from clinic.config import Config
 
 SEND_TIMEOUT = (5, 20)
@@ -26,21 +27,23 @@ class TooLarge(Exception):
     """The attachment is over the size the clinic keeps."""
 
 
-def to_messenger_message(payload: list[dict[str, Any]]) -> dict[str, Any]:
-    """Channel-neutral messages as ONE Messenger message.
+def to_messenger_messages(payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Channel-neutral messages as Messenger messages of at most 2,000 characters, in order.
 
-    Messenger takes one message per call and has no retry key; one call per outbox row means a
-    retry can never deliver half of a row twice. Quick replies come from the last message.
+    The texts are joined by a blank line (one message for what the bot says in one turn) and
+    a longer text is split at paragraph, line, sentence or word boundaries (`bot.message_split`),
+    never cut. Quick replies come from the last message that has them and go on the last part.
     """
-    text = "\n\n".join(item["text"] for item in payload)[:MAX_TEXT]
-    message: dict[str, Any] = {"text": text}
+    text = "\n\n".join(item["text"] for item in payload)
+    parts = split_text(text, MAX_TEXT)
+    messages: list[dict[str, Any]] = [{"text": part} for part in parts]
     buttons = next((item["quick_replies"] for item in reversed(payload) if item.get("quick_replies")), None)
     if buttons:
-        message["quick_replies"] = [
+        messages[-1]["quick_replies"] = [
             {"content_type": "text", "title": b["label"], "payload": b["text"][:MAX_QUICK_REPLY_PAYLOAD]}
             for b in buttons
         ]
-    return message
+    return messages
 
 
 def _error(response: requests.Response) -> ChannelApiError:
@@ -67,12 +70,15 @@ class MessengerApi:
         self._token = config.messenger_page_access_token
         self._base = config.graph_api_base_url
 
-    def send(self, recipient: str, payload: list[dict[str, Any]], *, tag: str | None = None) -> str:
-        """Send to a page-scoped user id; RESPONSE inside the 24 h window, else MESSAGE_TAG `tag`."""
+    def send(self, recipient: str, message: dict[str, Any], *, tag: str | None = None) -> str:
+        """Send one message (of `to_messenger_messages`) to a page-scoped user id.
+
+        RESPONSE inside the 24 h window, else MESSAGE_TAG `tag`.
+        """
         body: dict[str, Any] = {
             "recipient": {"id": recipient},
             "messaging_type": "MESSAGE_TAG" if tag else "RESPONSE",
-            "message": to_messenger_message(payload),
+            "message": message,
         }
         if tag:
             body["tag"] = tag

@@ -41,6 +41,7 @@ class Override:
     body: Any
     times: int  # how many requests it answers; -1 for all
     headers: dict[str, str] = field(default_factory=dict)
+    skip: int = 0  # matching requests let through (answered normally) before it starts answering
 
 
 class FakeApiServer:
@@ -99,12 +100,13 @@ class FakeApiServer:
             self._server.server_close()
 
     def fail(self, method: str, path_regex: str, status: int, body: Any = None, *, times: int = 1,
-             headers: dict[str, str] | None = None) -> None:  # fmt: skip
-        """Answer the next `times` matching requests with `status` (times=-1: until `clear_failures`)."""
+             headers: dict[str, str] | None = None, skip: int = 0) -> None:  # fmt: skip
+        """Answer the next `times` matching requests with `status` (times=-1: until `clear_failures`),
+        after letting `skip` of them through."""
         with self._lock:
             self._overrides.append(
                 Override(method.upper(), re.compile(path_regex), status,
-                         body if body is not None else {"message": "fake failure"}, times, headers or {})
+                         body if body is not None else {"message": "fake failure"}, times, headers or {}, skip)
             )  # fmt: skip
 
     def clear_failures(self) -> None:
@@ -145,6 +147,9 @@ class FakeApiServer:
     def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict]:
         for override in self._overrides:
             if override.method == method and override.pattern.search(path) and override.times != 0:
+                if override.skip > 0:
+                    override.skip -= 1
+                    continue
                 if override.times > 0:
                     override.times -= 1
                 return override.status, override.body, override.headers
