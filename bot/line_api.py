@@ -21,6 +21,9 @@ from linebot.v3.messaging import (
     QuickReply,
     QuickReplyItem,
     ReplyMessageRequest,
+    RichMenuRequest,
+    RichMenuResponse,
+    ShowLoadingAnimationRequest,
     TextMessage,
 )
 
@@ -31,6 +34,8 @@ from clinic.config import Config
 # (connect, read) seconds: a slow API must not hold a worker for long.
 SEND_TIMEOUT = (5, 20)
 CONTENT_TIMEOUT = (5, 120)
+# The loading animation is a courtesy: it must never hold up the answer.
+LOADING_TIMEOUT = (2, 3)
 MAX_MESSAGES = 5  # LINE accepts at most five messages per reply or push
 MAX_TEXT = 5000
 
@@ -146,3 +151,36 @@ class LineApi:
     def display_name(self, user_id: str) -> str:
         with self._client(self._host) as client:
             return MessagingApi(client).get_profile(user_id, _request_timeout=SEND_TIMEOUT).display_name or ""
+
+    def show_loading(self, chat_id: str, seconds: int) -> None:
+        """LINE's loading animation in a one-to-one chat; it ends when the bot's next message arrives."""
+        with self._client(self._host) as client:
+            MessagingApi(client).show_loading_animation(
+                ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds),
+                _request_timeout=LOADING_TIMEOUT,
+            )
+
+    # --- rich menus (`clinic line rich-menu`) ----------------------------------------------------
+
+    def create_rich_menu(self, menu: RichMenuRequest) -> str:
+        with self._client(self._host) as client:
+            return MessagingApi(client).create_rich_menu(menu, _request_timeout=SEND_TIMEOUT).rich_menu_id
+
+    def upload_rich_menu_image(self, rich_menu_id: str, png: bytes) -> None:
+        """The menu's image, on the data host (api-data.line.me) like every LINE upload."""
+        with self._client(self._data_host) as client:
+            MessagingApiBlob(client).set_rich_menu_image(
+                rich_menu_id, png, _headers={"Content-Type": "image/png"}, _request_timeout=CONTENT_TIMEOUT
+            )
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        with self._client(self._host) as client:
+            MessagingApi(client).set_default_rich_menu(rich_menu_id, _request_timeout=SEND_TIMEOUT)
+
+    def rich_menus(self) -> list[RichMenuResponse]:
+        with self._client(self._host) as client:
+            return list(MessagingApi(client).get_rich_menu_list(_request_timeout=SEND_TIMEOUT).richmenus)
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        with self._client(self._host) as client:
+            MessagingApi(client).delete_rich_menu(rich_menu_id, _request_timeout=SEND_TIMEOUT)

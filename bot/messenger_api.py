@@ -92,6 +92,35 @@ class MessengerApi:
             raise _error(response)
         return str(response.json().get("message_id", ""))
 
+    def display_name(self, psid: str) -> str:
+        """The sender's name from their Graph user profile (first and last name; the picture is not kept)."""
+        try:
+            response = requests.get(
+                f"{self._base}/{psid}",
+                params={"fields": "first_name,last_name", "access_token": self._token},
+                timeout=SEND_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            raise ChannelApiError(0, f"Graph API unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise _error(response)
+        profile = response.json()
+        return " ".join(str(profile.get(f) or "").strip() for f in ("first_name", "last_name")).strip()
+
+    def set_messenger_profile(self, profile: dict[str, Any]) -> None:
+        """The page's Messenger profile: Get Started button, greeting, persistent menu."""
+        try:
+            response = requests.post(
+                f"{self._base}/me/messenger_profile",
+                params={"access_token": self._token},
+                json=profile,
+                timeout=SEND_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            raise ChannelApiError(0, f"Graph API unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise _error(response)
+
     def download(self, url: str, *, max_bytes: int) -> Download:
         """An attachment a user sent (Messenger gives a URL); stops reading past max_bytes."""
         try:
