@@ -159,3 +159,31 @@ def test_no_loading_animation_in_groups(client, runtime: Runtime, api_server: Fa
     assert loading_chat(line_text("สวัสดี", USER, mode="standby")) is None
     assert loading_chat(line_text("สวัสดี", USER)) == USER
     assert loading_chat(line_event("postback", USER, postback={"data": "สถานะ"})) == USER
+
+
+@pytest.mark.browser
+def test_the_chat_name_on_the_ticket_page_in_chromium(  # type: ignore[no-untyped-def]
+    page, live_server: str, runtime: Runtime, screenshots
+) -> None:
+    from playwright.sync_api import expect
+
+    with runtime.db.transaction() as session:
+        factories.staff_user(session, now=runtime.clock.now())
+        ticket = factories.ticket(
+            session, now=runtime.clock.now(), channel="line", user_id=USER, display_name="Somsri.J (LINE)"
+        )
+        ticket.requester.person_name = "นางสมศรี ใจดี"
+        ticket.requester.position = "เจ้าพนักงานธุรการ"
+        number = ticket.number
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "somsri")
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/tickets/{number}")
+    expect(page.locator("#chat-name")).to_have_text("ชื่อในแชต: Somsri.J (LINE)")
+    # Every message the requester sent carries the same chat name.
+    expect(page.get_by_text("Somsri.J (LINE)").first).to_be_visible()
+    page.screenshot(path=str(screenshots / "ticket-chat-name-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#chat-name")).to_be_visible()
+    page.screenshot(path=str(screenshots / "ticket-chat-name-390.png"), full_page=True)
