@@ -266,6 +266,8 @@ def line_rich_menu(output: str | None) -> None:
         _fail(RuntimeError(f"LINE ไม่รับ / LINE refused: {exc}"))
     deleted = f", ลบเมนูเดิม / deleted {', '.join(installed.deleted)}" if installed.deleted else ""
     click.echo(f"ตั้งริชเมนูเป็นค่าเริ่มต้นแล้ว / Rich menu set as default: {installed.rich_menu_id}{deleted}")
+    if installed.not_deleted:
+        click.echo(f"ลบเมนูเดิมไม่ได้ / Could not delete: {', '.join(installed.not_deleted)}", err=True)
 
 
 @cli.group("messenger")

@@ -41,7 +41,7 @@ def split_text(text: str, limit: int) -> list[str]:
         end, resume = _cut(rest, limit)
         parts.append(rest[:end])
         rest = rest[resume:]
-    if rest or not parts:
+    if rest.strip() or not parts:  # whitespace left after the last cut is no message of its own
         parts.append(rest)
     return parts
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -96,7 +97,7 @@ class MessengerApi:
         """The sender's name from their Graph user profile (first and last name; the picture is not kept)."""
         try:
             response = requests.get(
-                f"{self._base}/{psid}",
+                f"{self._base}/{quote(psid, safe='')}",
                 params={"fields": "first_name,last_name", "access_token": self._token},
                 timeout=SEND_TIMEOUT,
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -19,7 +20,10 @@ from pathlib import Path
 from linebot.v3.messaging import MessageAction, RichMenuArea, RichMenuBounds, RichMenuRequest, RichMenuSize
 from PIL import Image, ImageDraw, ImageFont, features
 
+from bot.channel_error import ChannelApiError
 from bot.line_api import LineApi
+
+log = logging.getLogger(__name__)
 
 WIDTH, HEIGHT = 2500, 843
 NAME = "bma-clinic-menu"  # how the product knows its own menus among the channel's others
@@ -185,7 +189,8 @@ def request() -> RichMenuRequest:
 @dataclass(frozen=True)
 class Installed:
     rich_menu_id: str
-    deleted: tuple[str, ...]
+    deleted: tuple[str, ...]  # the product's earlier menus, now gone
+    not_deleted: tuple[str, ...] = ()  # earlier menus LINE refused to delete (the next run tries again)
 
 
 def install(api: LineApi) -> Installed:
@@ -196,10 +201,20 @@ def install(api: LineApi) -> Installed:
     try:
         api.upload_rich_menu_image(rich_menu_id, png)
         api.set_default_rich_menu(rich_menu_id)
-    except Exception:
+    except ChannelApiError:
         # A menu without an image cannot be shown: do not leave it behind; the old default stays.
-        api.delete_rich_menu(rich_menu_id)
+        try:
+            api.delete_rich_menu(rich_menu_id)
+        except ChannelApiError as exc:
+            log.warning("half-made rich menu %s not deleted (%s)", rich_menu_id, exc)
         raise
+    deleted, kept = [], []
     for old in earlier:
-        api.delete_rich_menu(old)
-    return Installed(rich_menu_id, tuple(earlier))
+        try:
+            api.delete_rich_menu(old)
+            deleted.append(old)
+        except ChannelApiError as exc:
+            # The new menu is live already; an old one left over is harmless and the next run retries.
+            log.warning("earlier rich menu %s not deleted (%s)", old, exc)
+            kept.append(old)
+    return Installed(rich_menu_id, tuple(deleted), tuple(kept))

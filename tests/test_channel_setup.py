@@ -218,3 +218,19 @@ def test_persistent_menu_postbacks_reach_the_conversation(  # type: ignore[no-un
     assert len(texts) == 4
     assert texts[2].startswith("คำถามที่พบบ่อย / FAQ")
     assert texts[3].startswith("ติดต่อเจ้าหน้าที่ / Contact staff")
+
+
+def test_an_old_menu_line_will_not_delete_is_reported_and_the_new_one_is_live(  # type: ignore[no-untyped-def]
+    config_env: dict[str, str], api_server: FakeApiServer
+) -> None:
+    env = line_env(config_env, api_server)
+    assert clinic(env, "line", "rich-menu").returncode == 0
+    first = api_server.default_rich_menu
+    api_server.fail("DELETE", r"^/v2/bot/richmenu/", 500, {"message": "Internal error"})
+    done = clinic(env, "line", "rich-menu")
+    assert done.returncode == 0, done.stderr
+    assert api_server.default_rich_menu not in (None, first)
+    assert f"Could not delete: {first}" in done.stderr
+    assert first in api_server.rich_menus  # left for the next run, which deletes it
+    assert clinic(env, "line", "rich-menu").returncode == 0
+    assert first not in api_server.rich_menus and len(api_server.rich_menus) == 1
