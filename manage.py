@@ -251,8 +251,11 @@ def line_rich_menu(output: str | None) -> None:
     from bot.line_api import LineApi
 
     if output:
-        with open(output, "wb") as out:
-            out.write(rich_menu.draw())
+        try:
+            with open(output, "wb") as out:
+                out.write(rich_menu.draw())
+        except OSError as exc:
+            _fail(RuntimeError(f"เขียนไฟล์ไม่ได้ / Cannot write {output}: {exc.strerror}"))
         click.echo(
             f"เขียนภาพเมนู {rich_menu.WIDTH} × {rich_menu.HEIGHT} ที่ {output} / Rich menu image written to {output}"
         )

@@ -63,6 +63,8 @@ def test_output_writes_the_png_and_calls_no_api(
     with Image.open(target) as image:
         assert image.size == (2500, 843)
     assert not api_server.requests
+    nowhere = clinic(config_env, "line", "rich-menu", "--output", str(tmp_path / "missing" / "menu.png"))
+    assert nowhere.returncode == 2 and "Cannot write" in nowhere.stderr and "Traceback" not in nowhere.stderr
 
 
 def test_rich_menu_is_created_uploaded_to_the_data_host_and_made_default(  # type: ignore[no-untyped-def]
