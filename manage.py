@@ -351,5 +351,65 @@ def kb_export(path: str) -> None:
     click.echo(f"{text.count(chr(10)) and len(text.splitlines())} lines written to {path}")
 
 
+@cli.group("line")
+def line_group() -> None:
+    """The LINE Official Account."""
+
+
+@line_group.command("rich-menu", with_appcontext=False)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, writable=True), help="Only write the PNG here; LINE is not called."
+)
+def line_rich_menu(output: str | None) -> None:
+    """Draw the rich menu, create and upload it, make it the default; delete the product's earlier one."""
+    from bot import rich_menu
+    from bot.channel_error import ChannelApiError
+    from bot.line_api import LineApi
+
+    if output:
+        try:
+            with open(output, "wb") as out:
+                out.write(rich_menu.draw())
+        except OSError as exc:
+            _fail(RuntimeError(f"เขียนไฟล์ไม่ได้ / Cannot write {output}: {exc.strerror}"))
+        click.echo(
+            f"เขียนภาพเมนู {rich_menu.WIDTH} × {rich_menu.HEIGHT} ที่ {output} / Rich menu image written to {output}"
+        )
+        return
+    config = _config()
+    if not config.line_enabled:
+        _fail(RuntimeError("ยังไม่ได้ตั้งค่า LINE / LINE is not configured (LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN)"))
+    try:
+        installed = rich_menu.install(LineApi(config))
+    except ChannelApiError as exc:
+        _fail(RuntimeError(f"LINE ไม่รับ / LINE refused: {exc}"))
+    deleted = f", ลบเมนูเดิม / deleted {', '.join(installed.deleted)}" if installed.deleted else ""
+    click.echo(f"ตั้งริชเมนูเป็นค่าเริ่มต้นแล้ว / Rich menu set as default: {installed.rich_menu_id}{deleted}")
+    if installed.not_deleted:
+        click.echo(f"ลบเมนูเดิมไม่ได้ / Could not delete: {', '.join(installed.not_deleted)}", err=True)
+
+
+@cli.group("messenger")
+def messenger_group() -> None:
+    """The Facebook page on Messenger."""
+
+
+@messenger_group.command("setup", with_appcontext=False)
+def messenger_setup() -> None:
+    """Set the page's Get Started button, greeting and persistent menu."""
+    from bot import messenger_profile
+    from bot.channel_error import ChannelApiError
+    from bot.messenger_api import MessengerApi
+
+    config = _config()
+    if not config.messenger_enabled:
+        _fail(RuntimeError("ยังไม่ได้ตั้งค่า Messenger / Messenger is not configured (MESSENGER_PAGE_ACCESS_TOKEN)"))
+    try:
+        messenger_profile.setup(MessengerApi(config))
+    except ChannelApiError as exc:
+        _fail(RuntimeError(f"Graph API ไม่รับ / Graph API refused: {exc}"))
+    click.echo("ตั้งปุ่มเริ่มต้นใช้งาน คำทักทาย และเมนูของเพจแล้ว / Get Started, greeting and menu are set")
+
+
 if __name__ == "__main__":
     cli()

@@ -43,6 +43,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "cancel": ("ยกเลิก", "cancel", "stop"),
     "agency": ("เปลี่ยนหน่วยงาน", "แก้ไขหน่วยงาน", "แก้ไขข้อมูล", "change agency", "agency", "profile"),
     "withdraw": ("ถอนคำถาม", "ถอนเรื่อง", "withdraw"),
+    # The rich menu (LINE) and the persistent menu (Messenger) send these two as well.
+    "faq": ("คำถามที่พบบ่อย", "faq"),
+    "contact": ("ติดต่อเจ้าหน้าที่", "ติดต่อ", "contact", "contact staff"),
 }
 _COMMAND_OF = {normalize(word): name for name, words in COMMANDS.items() for word in words}
 
@@ -320,6 +323,36 @@ def _change_agency(turn: _Turn) -> None:
     _ask_agency_type(turn, intro="แก้ไขหน่วยงาน / Change your agency")
 
 
+def _faq(turn: _Turn) -> None:
+    # A short guide until the knowledge base's frequently asked questions take this place.
+    topics = "\n".join(f"• {choice.name}" for choice in _topics(turn.session))
+    turn.say(
+        "คำถามที่พบบ่อย / FAQ\n"
+        f"คลินิกให้คำปรึกษาเรื่อง\n{topics}\n"
+        "วิธีถาม: พิมพ์ “ถามใหม่” เลือกหัวข้อ แล้วพิมพ์คำถาม แนบรูปหรือไฟล์ได้ เจ้าหน้าที่จะตอบในแชตนี้\n"
+        "How to ask: type “ถามใหม่” (new question), choose the topic, then type your question.",
+        MENU_BUTTONS,
+    )
+
+
+def _contact(turn: _Turn) -> None:
+    open_ticket = tickets.open_ticket_of(turn.session, turn.requester)
+    if open_ticket is not None:
+        turn.say(
+            f"เรื่อง {open_ticket.number} ของคุณอยู่กับเจ้าหน้าที่แล้ว พิมพ์ข้อความหรือส่งไฟล์เพิ่มได้ในแชตนี้\n"
+            f"Your ticket {open_ticket.number} is with our staff; anything you send here joins it.",
+            MENU_BUTTONS,
+        )
+        return
+    turn.say(
+        "ติดต่อเจ้าหน้าที่ / Contact staff\n"
+        "พิมพ์คำถามในแชตนี้ได้ตลอด 24 ชั่วโมง ระบบจะเปิดเรื่องให้เจ้าหน้าที่สำนักงานเลขานุการปลัดกรุงเทพมหานคร"
+        "ตอบในแชตนี้ พร้อมแจ้งเลขที่เรื่องและกำหนดตอบ\n"
+        "Type your question here at any time, day or night: a ticket opens and staff answer in this chat.",
+        MENU_BUTTONS,
+    )
+
+
 _COMMAND_HANDLERS = {
     "menu": _menu,
     "status": _status,
@@ -327,6 +360,8 @@ _COMMAND_HANDLERS = {
     "cancel": _cancel,
     "agency": _change_agency,
     "withdraw": _withdraw,
+    "faq": _faq,
+    "contact": _contact,
 }
 
 

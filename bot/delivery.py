@@ -1,7 +1,11 @@
 """Sending one outbox row to its channel, with the channel's rules, retries and a recorded outcome.
 
-- LINE: the event's reply token while it is fresh (replies are free), else a push with
-  `X-Line-Retry-Key` = the row's retry_key, so a retried push is delivered once.
+- A text longer than the channel takes is split (`bot.message_split`), never cut: LINE sends
+  at most five messages of 5,000 characters per call, Messenger one of 2,000. The row counts
+  the calls that went (`sent_parts`) and a retry resumes after them; it is `sent` when all did.
+- LINE: the event's reply token while it is fresh (replies are free) for the first call, else
+  a push with `X-Line-Retry-Key` = the row's retry_key (derived from it for the later calls),
+  so a retried push is delivered once.
 - Messenger: a standard RESPONSE within 24 h of the user's last message; a staff reply later
   than that goes with the HUMAN_AGENT tag up to 7 days, after which it is undeliverable;
   automatic messages outside the 24 h window are not sent.
@@ -19,12 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
+from linebot.v3.messaging import TextMessage
 from sqlalchemy import and_, or_, update
 from sqlalchemy.orm import Session
 
 from bot.channel_error import ChannelApiError
-from bot.line_api import LineApi
-from bot.messenger_api import MessengerApi
+from bot.line_api import LineApi, call_retry_key, to_line_calls
+from bot.messenger_api import MessengerApi, to_messenger_messages
 from clinic import line_quota
 from clinic.models import Message, OutboxMessage, Requester
 from clinic.outbox import DELIVER_JOB, MESSENGER_HUMAN_AGENT_WINDOW, MESSENGER_WINDOW
@@ -108,17 +113,10 @@ def send(runtime: Runtime, item: OutboxMessage, last_inbound_at: datetime | None
         if not config.line_enabled:
             return Outcome("failed", "LINE ไม่ได้ตั้งค่า / LINE is not configured (LINE_CHANNEL_ACCESS_TOKEN)")
         api = LineApi(config)
-        fresh = item.reply_token and item.reply_token_expires_at and now < item.reply_token_expires_at
-        if fresh and item.attempts == 1:
-            try:
-                api.reply(item.reply_token or "", item.payload)
-                return Outcome("sent")
-            except ChannelApiError as exc:
-                if exc.status != 400:
-                    raise
-                # The token expired or was used: push instead, the user still gets the answer.
-                log.info("reply token of outbox %s refused (%s); pushing", item.id, exc.detail)
-        api.push(item.recipient, item.payload, retry_key=item.retry_key)
+        calls = to_line_calls(item.payload)
+        for index in range(item.sent_parts, len(calls)):
+            _send_line_call(api, item, calls[index], index, now)
+            _record_part(runtime, item.id, index + 1)
         return Outcome("sent")
     if item.channel == "messenger":
         if not config.messenger_enabled:
@@ -138,9 +136,36 @@ def send(runtime: Runtime, item: OutboxMessage, last_inbound_at: datetime | None
                     "user's last message",
                 )
             tag = "HUMAN_AGENT"
-        message_id = MessengerApi(config).send(item.recipient, item.payload, tag=tag)
+        messenger = MessengerApi(config)
+        messages = to_messenger_messages(item.payload)
+        message_id = ""
+        # Messenger has no retry key: the row records each part as it goes, and a retry resumes after it.
+        for index in range(item.sent_parts, len(messages)):
+            message_id = messenger.send(item.recipient, messages[index], tag=tag)
+            _record_part(runtime, item.id, index + 1)
         return Outcome("sent", channel_message_id=message_id or None)
     return Outcome("failed", f"ช่องทางไม่รองรับ / Unsupported channel {item.channel!r}")
+
+
+def _send_line_call(api: LineApi, item: OutboxMessage, messages: list[TextMessage], index: int, now: datetime) -> None:
+    """One call of a row: the reply token only for the first call of the first attempt, else a push."""
+    fresh = item.reply_token and item.reply_token_expires_at and now < item.reply_token_expires_at
+    if index == 0 and fresh and item.attempts == 1:
+        try:
+            api.reply(item.reply_token or "", messages)
+            return
+        except ChannelApiError as exc:
+            if exc.status != 400:
+                raise
+            # The token expired or was used: push instead, the user still gets the answer.
+            log.info("reply token of outbox %s refused (%s); pushing", item.id, exc.detail)
+    api.push(item.recipient, messages, retry_key=call_retry_key(item.retry_key, index))
+
+
+def _record_part(runtime: Runtime, outbox_id: int, sent_parts: int) -> None:
+    """Commit at once that a part went, so neither a failure of a later part nor a dead worker resends it."""
+    with runtime.db.transaction() as session:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(sent_parts=sent_parts))
 
 
 def record(session: Session, outbox_id: int, outcome: Outcome, now: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,15 +21,21 @@ from linebot.v3.messaging import (
     QuickReply,
     QuickReplyItem,
     ReplyMessageRequest,
+    RichMenuRequest,
+    RichMenuResponse,
+    ShowLoadingAnimationRequest,
     TextMessage,
 )
 
 from bot.channel_error import ChannelApiError
+from bot.message_split import split_messages
 from clinic.config import Config
 
 # (connect, read) seconds: a slow API must not hold a worker for long.
 SEND_TIMEOUT = (5, 20)
 CONTENT_TIMEOUT = (5, 120)
+# The loading animation is a courtesy: it must never hold up the answer.
+LOADING_TIMEOUT = (2, 3)
 MAX_MESSAGES = 5  # LINE accepts at most five messages per reply or push
 MAX_TEXT = 5000
 
@@ -40,9 +47,12 @@ class Content:
 
 
 def to_line_messages(payload: list[dict[str, Any]]) -> list[TextMessage]:
-    """Channel-neutral messages (see clinic.outbox) as LINE text messages with quick replies."""
+    """Channel-neutral messages (see clinic.outbox) as LINE text messages with quick replies.
+
+    Texts over LINE's 5,000 characters become several messages (`bot.message_split`), never cut.
+    """
     messages = []
-    for item in payload[:MAX_MESSAGES]:
+    for item in split_messages(payload, MAX_TEXT):
         quick_reply = None
         if item.get("quick_replies"):
             quick_reply = QuickReply(
@@ -51,8 +61,25 @@ def to_line_messages(payload: list[dict[str, Any]]) -> list[TextMessage]:
                     for button in item["quick_replies"]
                 ]
             )
-        messages.append(TextMessage(text=item["text"][:MAX_TEXT], quick_reply=quick_reply))
+        messages.append(TextMessage(text=item["text"], quick_reply=quick_reply))
     return messages
+
+
+def to_line_calls(payload: list[dict[str, Any]]) -> list[list[TextMessage]]:
+    """The messages in the groups of at most five that one reply or push call may carry, in order."""
+    messages = to_line_messages(payload)
+    return [messages[start : start + MAX_MESSAGES] for start in range(0, len(messages), MAX_MESSAGES)]
+
+
+def call_retry_key(retry_key: str, call: int) -> str:
+    """X-Line-Retry-Key of a row's `call`-th push: the row's own key first, then derived from it.
+
+    Derived, not random, so a retried row sends each call with the key LINE already saw and
+    LINE answers 409 for a call it accepted before instead of delivering it twice.
+    """
+    if call == 0:
+        return retry_key
+    return str(uuid.uuid5(uuid.UUID(retry_key), f"call-{call}"))
 
 
 def _error(exc: ApiException) -> ChannelApiError:
@@ -89,19 +116,20 @@ class LineApi:
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise ChannelApiError(0, f"LINE API unreachable: {exc}") from exc
 
-    def reply(self, reply_token: str, payload: list[dict[str, Any]]) -> None:
+    def reply(self, reply_token: str, messages: list[TextMessage]) -> None:
+        """At most five messages (one call of `to_line_calls`) with a reply token."""
         with self._client(self._host) as client:
             MessagingApi(client).reply_message(
-                ReplyMessageRequest(reply_token=reply_token, messages=to_line_messages(payload)),
+                ReplyMessageRequest(reply_token=reply_token, messages=messages),
                 _request_timeout=SEND_TIMEOUT,
             )
 
-    def push(self, to: str, payload: list[dict[str, Any]], *, retry_key: str) -> None:
+    def push(self, to: str, messages: list[TextMessage], *, retry_key: str) -> None:
         """Push with X-Line-Retry-Key; a 409 for an already accepted key means it was delivered."""
         with self._client(self._host) as client:
             try:
                 MessagingApi(client).push_message(
-                    PushMessageRequest(to=to, messages=to_line_messages(payload)),
+                    PushMessageRequest(to=to, messages=messages),
                     x_line_retry_key=retry_key,
                     _request_timeout=SEND_TIMEOUT,
                 )
@@ -131,3 +159,36 @@ class LineApi:
             quota = api.get_message_quota(_request_timeout=SEND_TIMEOUT)
             used = api.get_message_quota_consumption(_request_timeout=SEND_TIMEOUT)
         return (quota.value if quota.type == "limited" else None), int(used.total_usage or 0)
+
+    def show_loading(self, chat_id: str, seconds: int) -> None:
+        """LINE's loading animation in a one-to-one chat; it ends when the bot's next message arrives."""
+        with self._client(self._host) as client:
+            MessagingApi(client).show_loading_animation(
+                ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds),
+                _request_timeout=LOADING_TIMEOUT,
+            )
+
+    # --- rich menus (`clinic line rich-menu`) ----------------------------------------------------
+
+    def create_rich_menu(self, menu: RichMenuRequest) -> str:
+        with self._client(self._host) as client:
+            return MessagingApi(client).create_rich_menu(menu, _request_timeout=SEND_TIMEOUT).rich_menu_id
+
+    def upload_rich_menu_image(self, rich_menu_id: str, png: bytes) -> None:
+        """The menu's image, on the data host (api-data.line.me) like every LINE upload."""
+        with self._client(self._data_host) as client:
+            MessagingApiBlob(client).set_rich_menu_image(
+                rich_menu_id, png, _headers={"Content-Type": "image/png"}, _request_timeout=CONTENT_TIMEOUT
+            )
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        with self._client(self._host) as client:
+            MessagingApi(client).set_default_rich_menu(rich_menu_id, _request_timeout=SEND_TIMEOUT)
+
+    def rich_menus(self) -> list[RichMenuResponse]:
+        with self._client(self._host) as client:
+            return list(MessagingApi(client).get_rich_menu_list(_request_timeout=SEND_TIMEOUT).richmenus)
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        with self._client(self._host) as client:
+            MessagingApi(client).delete_rich_menu(rich_menu_id, _request_timeout=SEND_TIMEOUT)

@@ -28,6 +28,16 @@ def event_key(event: dict[str, Any]) -> str:
     return f"{event.get('type', '')}:{event.get('timestamp', '')}:{fallback}"[:128]
 
 
+def loading_chat(event: dict[str, Any]) -> str | None:
+    """The user whose one-to-one chat may show the loading animation while this event is answered."""
+    source = event.get("source") or {}
+    if event.get("type") not in ("message", "postback") or event.get("mode") == "standby":
+        return None
+    if source.get("type") != "user" or not source.get("userId"):
+        return None  # LINE shows the animation in one-to-one chats only
+    return str(source["userId"])
+
+
 def read(api: LineApi, event: dict[str, Any], *, received_at: datetime) -> Action:
     kind = event.get("type", "")
     source = event.get("source") or {}
@@ -47,7 +57,7 @@ def read(api: LineApi, event: dict[str, Any], *, received_at: datetime) -> Actio
         return Unfollowed("line", user_id)
     token = event.get("replyToken")
     if kind == "follow":
-        return UserInput("line", user_id, Incoming("follow"), token, received_at, _display_name(api, user_id))
+        return UserInput("line", user_id, Incoming("follow"), token, received_at)
     if kind == "postback":
         data = str((event.get("postback") or {}).get("data", ""))
         return UserInput("line", user_id, Incoming("text", text=data), token, received_at)
@@ -96,11 +106,3 @@ def _incoming(api: LineApi, message: dict[str, Any]) -> Incoming | None:
         source_ref=f"line:{message_id}",
     )
     return Incoming("attachment", attachments=(attachment,), channel_message_id=message_id)
-
-
-def _display_name(api: LineApi, user_id: str) -> str:
-    try:
-        return api.display_name(user_id)[:200]
-    except ChannelApiError as exc:
-        log.info("LINE profile of %s not read (%s)", user_id, exc)
-        return ""

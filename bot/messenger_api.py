@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
 from bot.channel_error import ChannelApiError
+from bot.message_split import split_text
 from clinic.config import Config
 
 SEND_TIMEOUT = (5, 20)
@@ -26,21 +28,23 @@ class TooLarge(Exception):
     """The attachment is over the size the clinic keeps."""
 
 
-def to_messenger_message(payload: list[dict[str, Any]]) -> dict[str, Any]:
-    """Channel-neutral messages as ONE Messenger message.
+def to_messenger_messages(payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Channel-neutral messages as Messenger messages of at most 2,000 characters, in order.
 
-    Messenger takes one message per call and has no retry key; one call per outbox row means a
-    retry can never deliver half of a row twice. Quick replies come from the last message.
+    The texts are joined by a blank line (one message for what the bot says in one turn) and
+    a longer text is split at paragraph, line, sentence or word boundaries (`bot.message_split`),
+    never cut. Quick replies come from the last message that has them and go on the last part.
     """
-    text = "\n\n".join(item["text"] for item in payload)[:MAX_TEXT]
-    message: dict[str, Any] = {"text": text}
+    text = "\n\n".join(item["text"] for item in payload)
+    parts = split_text(text, MAX_TEXT)
+    messages: list[dict[str, Any]] = [{"text": part} for part in parts]
     buttons = next((item["quick_replies"] for item in reversed(payload) if item.get("quick_replies")), None)
     if buttons:
-        message["quick_replies"] = [
+        messages[-1]["quick_replies"] = [
             {"content_type": "text", "title": b["label"], "payload": b["text"][:MAX_QUICK_REPLY_PAYLOAD]}
             for b in buttons
         ]
-    return message
+    return messages
 
 
 def _error(response: requests.Response) -> ChannelApiError:
@@ -67,12 +71,15 @@ class MessengerApi:
         self._token = config.messenger_page_access_token
         self._base = config.graph_api_base_url
 
-    def send(self, recipient: str, payload: list[dict[str, Any]], *, tag: str | None = None) -> str:
-        """Send to a page-scoped user id; RESPONSE inside the 24 h window, else MESSAGE_TAG `tag`."""
+    def send(self, recipient: str, message: dict[str, Any], *, tag: str | None = None) -> str:
+        """Send one message (of `to_messenger_messages`) to a page-scoped user id.
+
+        RESPONSE inside the 24 h window, else MESSAGE_TAG `tag`.
+        """
         body: dict[str, Any] = {
             "recipient": {"id": recipient},
             "messaging_type": "MESSAGE_TAG" if tag else "RESPONSE",
-            "message": to_messenger_message(payload),
+            "message": message,
         }
         if tag:
             body["tag"] = tag
@@ -85,6 +92,35 @@ class MessengerApi:
         if response.status_code != 200:
             raise _error(response)
         return str(response.json().get("message_id", ""))
+
+    def display_name(self, psid: str) -> str:
+        """The sender's name from their Graph user profile (first and last name; the picture is not kept)."""
+        try:
+            response = requests.get(
+                f"{self._base}/{quote(psid, safe='')}",
+                params={"fields": "first_name,last_name", "access_token": self._token},
+                timeout=SEND_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            raise ChannelApiError(0, f"Graph API unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise _error(response)
+        profile = response.json()
+        return " ".join(str(profile.get(f) or "").strip() for f in ("first_name", "last_name")).strip()
+
+    def set_messenger_profile(self, profile: dict[str, Any]) -> None:
+        """The page's Messenger profile: Get Started button, greeting, persistent menu."""
+        try:
+            response = requests.post(
+                f"{self._base}/me/messenger_profile",
+                params={"access_token": self._token},
+                json=profile,
+                timeout=SEND_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            raise ChannelApiError(0, f"Graph API unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise _error(response)
 
     def download(self, url: str, *, max_bytes: int) -> Download:
         """An attachment a user sent (Messenger gives a URL); stops reading past max_bytes."""

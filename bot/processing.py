@@ -2,18 +2,20 @@
 
 The claim is a conditional UPDATE (pending -> processing), so two workers never both
 process one event; a claim older than STALE_CLAIM is taken to be from a dead worker and
-may be retaken. Network work (attachments, profiles) happens between transactions.
+may be retaken. Network work (attachments, profiles) happens between transactions; on LINE
+the loading animation shows when that work takes more than a second (`bot.loading_animation`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import conversation, line_events, messenger_events, requesters, web_events
+from bot import conversation, line_events, loading_animation, messenger_events, profiles, requesters, web_events
 from bot.events import Action, GroupJoined, GroupLeft, Ignored, Unfollowed, UserInput
 from bot.line_api import LineApi
 from bot.messenger_api import MessengerApi
@@ -52,11 +54,12 @@ def process(runtime: Runtime, event_id: int) -> str | None:
         assert event is not None
         channel, payload, received_at = event.channel, dict(event.payload), event.received_at
     try:
-        action = read(runtime, channel, payload, received_at)
-        with runtime.db.transaction() as session:
-            done = runtime.clock.now()
-            status = apply(session, action, now=done)
-            _finish(session, event_id, status, action.reason if isinstance(action, Ignored) else None, done)
+        with loading_animation.shown_if_slow(runtime, channel, payload):
+            action = read(runtime, channel, payload, received_at)
+            with runtime.db.transaction() as session:
+                done = runtime.clock.now()
+                status = apply(session, action, now=done)
+                _finish(session, event_id, status, action.reason if isinstance(action, Ignored) else None, done)
         return status
     except Exception as exc:  # noqa: BLE001 - recorded for staff, then the next event goes on
         log.exception("inbound event %s failed", event_id)
@@ -79,13 +82,19 @@ def process(runtime: Runtime, event_id: int) -> str | None:
 
 
 def read(runtime: Runtime, channel: str, payload: dict, received_at: datetime) -> Action:  # type: ignore[type-arg]
+    action: Action
     if channel == "line":
-        return line_events.read(LineApi(runtime.config), payload, received_at=received_at)
-    if channel == "messenger":
-        return messenger_events.read(MessengerApi(runtime.config), payload, received_at=received_at)
-    if channel == "web":
+        action = line_events.read(LineApi(runtime.config), payload, received_at=received_at)
+    elif channel == "messenger":
+        action = messenger_events.read(MessengerApi(runtime.config), payload, received_at=received_at)
+    elif channel == "web":
         return web_events.read(payload)
-    return Ignored(f"unknown channel {channel!r}")
+    else:
+        return Ignored(f"unknown channel {channel!r}")
+    if isinstance(action, UserInput) and not action.display_name:
+        # The name staff see on the desk, from the channel's profile (cached a day).
+        action = replace(action, display_name=profiles.display_name(runtime, action.channel, action.user_id))
+    return action
 
 
 def apply(session: Session, action: Action, *, now: datetime) -> str:

@@ -325,6 +325,9 @@ class OutboxMessage(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Calls already accepted of a message split over several (LINE: pushes of five, Messenger: one
+    # message each), so a retry resumes after them and delivers no part twice.
+    sent_parts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LineGroup(Base):

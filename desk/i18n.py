@@ -55,6 +55,7 @@ THAI: dict[str, str] = {
     "warning": "ใกล้ครบกำหนด",
     "overdue": "เกินกำหนด",
     "Requester": "ผู้ขอคำปรึกษา",
+    "Name in chat": "ชื่อในแชต",
     "Earlier questions": "คำถามก่อนหน้า",
     "None": "ไม่มี",
     "Reply": "ตอบกลับ",

@@ -8,6 +8,7 @@ repeated with the same X-Line-Retry-Key), and can be told to fail or to be slow.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
@@ -41,6 +42,7 @@ class Override:
     body: Any
     times: int  # how many requests it answers; -1 for all
     headers: dict[str, str] = field(default_factory=dict)
+    skip: int = 0  # matching requests let through (answered normally) before it starts answering
 
 
 class FakeApiServer:
@@ -52,6 +54,12 @@ class FakeApiServer:
         # LINE's monthly message quota: None plays an account without a limit; pushes count one each.
         self.quota_limit: int | None = None
         self.quota_used = 0
+        self.graph_profiles: dict[str, dict[str, Any]] = {}  # PSID -> Graph user profile fields
+        self.messenger_profile: dict[str, Any] = {}  # the page's Messenger profile, as last set
+        self.rich_menus: dict[str, dict[str, Any]] = {}  # rich menu id -> the object LINE keeps
+        self.rich_menu_images: dict[str, tuple[bytes, str]] = {}  # rich menu id -> (bytes, content type)
+        self.default_rich_menu: str | None = None
+        self._slow: list[tuple[str, re.Pattern[str], float]] = []
         self._overrides: list[Override] = []
         self._accepted_retry_keys: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -79,6 +87,9 @@ class FakeApiServer:
                 body = self.rfile.read(length) if length else b""
                 if fake.delay:
                     time.sleep(fake.delay)
+                for method, pattern, seconds in list(fake._slow):
+                    if method == self.command and pattern.search(urlsplit(self.path).path):
+                        time.sleep(seconds)
                 status, payload, headers = fake._answer(self.command, self.path, dict(self.headers), body)
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
@@ -102,13 +113,19 @@ class FakeApiServer:
             self._server.server_close()
 
     def fail(self, method: str, path_regex: str, status: int, body: Any = None, *, times: int = 1,
-             headers: dict[str, str] | None = None) -> None:  # fmt: skip
-        """Answer the next `times` matching requests with `status` (times=-1: until `clear_failures`)."""
+             headers: dict[str, str] | None = None, skip: int = 0) -> None:  # fmt: skip
+        """Answer the next `times` matching requests with `status` (times=-1: until `clear_failures`),
+        after letting `skip` of them through."""
         with self._lock:
             self._overrides.append(
                 Override(method.upper(), re.compile(path_regex), status,
-                         body if body is not None else {"message": "fake failure"}, times, headers or {})
+                         body if body is not None else {"message": "fake failure"}, times, headers or {}, skip)
             )  # fmt: skip
+
+    def slow(self, method: str, path_regex: str, seconds: float) -> None:
+        """Answer matching requests only after `seconds` (one slow endpoint)."""
+        with self._lock:
+            self._slow.append((method.upper(), re.compile(path_regex), seconds))
 
     def clear_failures(self) -> None:
         with self._lock:
@@ -139,15 +156,23 @@ class FakeApiServer:
     def _answer(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict]:
         parts = urlsplit(raw_path)
         path, query = parts.path, parse_qs(parts.query)
+        # LINE_DATA_API_BASE_URL may point at {url}/api-data: the data host (api-data.line.me),
+        # recorded with its prefix so a test sees which host a request went to.
+        data_host = path.startswith(DATA_HOST_PREFIX + "/")
+        route_path = path[len(DATA_HOST_PREFIX) :] if data_host else path
         with self._lock:
-            status, payload, extra = self._route(method, path, headers, body)
+            status, payload, extra = self._route(method, route_path, headers, body, query, data_host)
             lowered = {k.lower(): v for k, v in headers.items()}
             self.requests.append(Recorded(method, path, query, lowered, body, status))
         return status, payload, extra
 
-    def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict]:
+    def _route(self, method: str, path: str, headers: dict[str, str], body: bytes,
+               query: dict[str, list[str]], data_host: bool) -> tuple[int, Any, dict]:  # fmt: skip
         for override in self._overrides:
             if override.method == method and override.pattern.search(path) and override.times != 0:
+                if override.skip > 0:
+                    override.skip -= 1
+                    continue
                 if override.times > 0:
                     override.times -= 1
                 return override.status, override.body, override.headers
@@ -197,4 +222,158 @@ class FakeApiServer:
         if method == "POST" and re.fullmatch(r"/v[0-9.]+/me/messages", path):
             recipient = json.loads(body or b"{}").get("recipient", {}).get("id", "")
             return 200, {"recipient_id": recipient, "message_id": f"m_{self._next_id()}"}, {}
+        if path.startswith("/v2/bot/"):
+            found = self._line_more(method, path, lowered, body, data_host)
+            if found is not None:
+                return found
+        if re.fullmatch(r"/v[0-9.]+/.+", path) and not path.startswith("/v2/bot/"):
+            found = self._graph_more(method, path, lowered, body, query)
+            if found is not None:
+                return found
         return 404, {"message": f"fake API has no route {method} {path}"}, {}
+
+    # --- LINE: loading animation and rich menus ---------------------------------------------
+
+    def _line_more(self, method: str, path: str, headers: dict[str, str], body: bytes,
+                   data_host: bool) -> tuple[int, Any, dict] | None:  # fmt: skip
+        if not headers.get("authorization", "").startswith("Bearer "):
+            return 401, {"message": "Authentication failed"}, {}
+        json_body = headers.get("content-type", "").startswith("application/json")
+        if method == "POST" and path == "/v2/bot/chat/loading/start":
+            request = json.loads(body or b"{}") if json_body else None
+            seconds = (request or {}).get("loadingSeconds", 20)
+            if not request or not request.get("chatId") or not (5 <= seconds <= 60 and seconds % 5 == 0):
+                return 400, {"message": "The request body has 1 error(s)"}, {}
+            return 202, {}, {}
+        if method == "POST" and path == "/v2/bot/richmenu":
+            request = json.loads(body or b"{}") if json_body else {}
+            problem = _rich_menu_problem(request)
+            if problem:
+                return 400, {"message": "The request body has 1 error(s)", "details": [{"message": problem}]}, {}
+            menu_id = f"richmenu-{self._next_id()}"
+            self.rich_menus[menu_id] = {"richMenuId": menu_id, **request}
+            return 200, {"richMenuId": menu_id}, {}
+        match = re.fullmatch(r"/v2/bot/richmenu/([^/]+)/content", path)
+        if method == "POST" and match:
+            if not data_host:
+                return 404, {"message": "Not found"}, {}  # only api-data.line.me takes images
+            menu = self.rich_menus.get(match.group(1))
+            if menu is None:
+                return 404, {"message": "Not found"}, {}
+            if match.group(1) in self.rich_menu_images:
+                return 400, {"message": "An image has already been uploaded to the richmenu"}, {}
+            content_type = headers.get("content-type", "")
+            if content_type not in ("image/png", "image/jpeg") or not body or len(body) > 1024 * 1024:
+                return 400, {"message": "Invalid image"}, {}
+            from PIL import Image
+
+            with Image.open(io.BytesIO(body)) as image:
+                size = image.size
+            if size != (menu["size"]["width"], menu["size"]["height"]):
+                return 400, {"message": f"Image size {size} does not match the rich menu size"}, {}
+            self.rich_menu_images[match.group(1)] = (body, content_type)
+            return 200, {}, {}
+        match = re.fullmatch(r"/v2/bot/user/all/richmenu/([^/]+)", path)
+        if method == "POST" and match:
+            if match.group(1) not in self.rich_menus:
+                return 404, {"message": "Not found"}, {}
+            if match.group(1) not in self.rich_menu_images:
+                return 400, {"message": "must upload richmenu image before applying it to user"}, {}
+            self.default_rich_menu = match.group(1)
+            return 200, {}, {}
+        if method == "GET" and path == "/v2/bot/user/all/richmenu":
+            if self.default_rich_menu is None:
+                return 404, {"message": "no default richmenu"}, {}
+            return 200, {"richMenuId": self.default_rich_menu}, {}
+        if method == "GET" and path == "/v2/bot/richmenu/list":
+            return 200, {"richmenus": list(self.rich_menus.values())}, {}
+        match = re.fullmatch(r"/v2/bot/richmenu/([^/]+)", path)
+        if method == "DELETE" and match:
+            if self.rich_menus.pop(match.group(1), None) is None:
+                return 404, {"message": "Not found"}, {}
+            self.rich_menu_images.pop(match.group(1), None)
+            if self.default_rich_menu == match.group(1):
+                self.default_rich_menu = None
+            return 200, {}, {}
+        return None
+
+    # --- Graph: the page's Messenger profile and user profiles --------------------------------
+
+    def _graph_more(self, method: str, path: str, headers: dict[str, str], body: bytes,
+                    query: dict[str, list[str]]) -> tuple[int, Any, dict] | None:  # fmt: skip
+        if not query.get("access_token"):
+            return 400, _graph_error("An access token is required to request this resource.", 104), {}
+        if method == "POST" and re.fullmatch(r"/v[0-9.]+/me/messenger_profile", path):
+            if not headers.get("content-type", "").startswith("application/json"):
+                return 400, _graph_error("(#100) The parameter fields is required", 100), {}
+            request = json.loads(body or b"{}")
+            problem = _messenger_profile_problem(request, {**self.messenger_profile, **request})
+            if problem:
+                return 400, _graph_error(f"(#100) {problem}", 100), {}
+            self.messenger_profile.update(request)
+            return 200, {"result": "success"}, {}
+        match = re.fullmatch(r"/v[0-9.]+/([0-9A-Za-z_-]+)", path)
+        if method == "GET" and match and match.group(1) != "me":
+            fields = (query.get("fields") or [""])[0].split(",")
+            if not fields or fields == [""]:
+                return 400, _graph_error("(#100) fields is required", 100), {}
+            psid = match.group(1)
+            profile = {"first_name": "ผู้ใช้", "last_name": "เฟซบุ๊ก", **self.graph_profiles.get(psid, {})}
+            return 200, {**{f: profile[f] for f in fields if f in profile}, "id": psid}, {}
+        return None
+
+
+DATA_HOST_PREFIX = "/api-data"
+
+
+def _graph_error(message: str, code: int) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "Afake"}}
+
+
+def _rich_menu_problem(menu: dict[str, Any]) -> str | None:
+    """What LINE's validation would refuse in a rich menu object, or None."""
+    size = menu.get("size") or {}
+    if size.get("width") != 2500 or size.get("height") not in (843, 1686):
+        return "size must be 2500x1686 or 2500x843"
+    if not isinstance(menu.get("selected"), bool):
+        return "selected is required"
+    if not menu.get("name") or len(menu["name"]) > 300:
+        return "name is required (at most 300 characters)"
+    if not menu.get("chatBarText") or len(menu["chatBarText"]) > 14:
+        return "chatBarText is required (at most 14 characters)"
+    areas = menu.get("areas") or []
+    if not 1 <= len(areas) <= 20:
+        return "areas: 1 to 20"
+    for area in areas:
+        bounds, action = area.get("bounds") or {}, area.get("action") or {}
+        if any(not isinstance(bounds.get(k), int) for k in ("x", "y", "width", "height")):
+            return "bounds need x, y, width and height"
+        if bounds["x"] + bounds["width"] > size["width"] or bounds["y"] + bounds["height"] > size["height"]:
+            return "an area lies outside the rich menu"
+        if action.get("type") != "message" or not action.get("text") or len(action.get("label", "")) > 20:
+            return "this fake knows message actions (text, label of at most 20 characters) only"
+    return None
+
+
+def _messenger_profile_problem(request: dict[str, Any], merged: dict[str, Any]) -> str | None:
+    """What the Graph API would refuse in a messenger_profile update, or None."""
+    known = {"get_started", "greeting", "persistent_menu", "ice_breakers", "whitelisted_domains"}
+    if not request or set(request) - known:
+        return f"unknown fields {sorted(set(request) - known)}"
+    if "get_started" in request and not (request["get_started"] or {}).get("payload"):
+        return "get_started needs a payload"
+    for greeting in request.get("greeting", []):
+        if set(greeting) != {"locale", "text"} or not 1 <= len(greeting["text"]) <= 160:
+            return "greeting: locale and a text of at most 160 characters"
+    if "persistent_menu" in request:
+        if "get_started" not in merged:
+            return "persistent menu requires the get started button"
+        for menu in request["persistent_menu"]:
+            if "locale" not in menu or not 1 <= len(menu.get("call_to_actions", [])) <= 20:
+                return "persistent_menu: locale and 1 to 20 call_to_actions"
+            for button in menu["call_to_actions"]:
+                if button.get("type") != "postback" or not 1 <= len(button.get("title", "")) <= 30:
+                    return "call_to_actions: postback buttons with a title of at most 30 characters"
+                if not 1 <= len(button.get("payload", "")) <= 1000:
+                    return "call_to_actions: a payload of at most 1000 characters"
+    return None
