@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import session
 from flask_login import current_user
 
+from clinic import labels
+
 LANGUAGES = ("th", "en")
 
 THAI: dict[str, str] = {
@@ -128,6 +130,52 @@ THAI: dict[str, str] = {
     "Reopened tickets get a new 24-hour clock.": "เรื่องที่เปิดอีกครั้งจะเริ่มนับเวลาใหม่",
     "Deadline": "กำหนดเสร็จ",
     "Requester's agency": "หน่วยงานผู้ขอคำปรึกษา",
+    "What happened": "รายการ",
+    "Nothing recorded yet.": "ยังไม่มีรายการ",
+    "Clinic KPIs": "ตัวชี้วัดคลินิกให้คำปรึกษา",
+    "Printable report": "รายงานสำหรับพิมพ์",
+    "Bangkok time": "เวลากรุงเทพฯ",
+    "From": "ตั้งแต่วันที่",
+    "To": "ถึงวันที่",
+    "dd/mm/yyyy (BE)": "วว/ดด/ปปปป (พ.ศ.)",
+    "Show": "แสดง",
+    "Buddhist Era, e.g.": "ปี พ.ศ. เช่น",
+    "KPI 1: completed within 1 day": "ตัวชี้วัดที่ 1: แล้วเสร็จภายใน 1 วัน",
+    "KPI 2: satisfied (4-5) overall": "ตัวชี้วัดที่ 2: พึงพอใจระดับมากขึ้นไป",
+    "of": "จาก",
+    "consultations": "เรื่อง",
+    "over 1 day": "เกิน 1 วัน",
+    "still within the deadline (not counted)": "รอดำเนินการ (ไม่นับ)",
+    "respondents": "คนที่ตอบ",
+    "Consultations": "ผู้ใช้บริการ",
+    "requesters": "คน",
+    "Surveys": "แบบสอบถาม",
+    "Satisfaction by item": "ความพึงพอใจรายข้อ",
+    "Item": "ข้อ",
+    "Respondents": "ผู้ตอบ",
+    "Satisfied": "มากขึ้นไป",
+    "Percent": "ร้อยละ",
+    "Mean": "ค่าเฉลี่ย",
+    "By month": "รายเดือน",
+    "within 1 day": "ภายใน 1 วัน",
+    "other": "อื่น ๆ",
+    "By agency type": "ประเภทหน่วยงาน",
+    "By topic": "ด้านที่ขอรับคำปรึกษา",
+    "People": "คน",
+    "By channel": "ช่องทาง",
+    "Suggestions": "ข้อเสนอแนะ",
+    "KPI 1 = consultations completed within 1 day × 100 / consultations whose outcome is known": (
+        "ตัวชี้วัดที่ 1 = เรื่องที่แล้วเสร็จภายใน 1 วัน × 100 / เรื่องที่ทราบผลแล้ว"
+    ),
+    "(those still within their deadline are shown apart)": "(เรื่องที่ยังอยู่ในกำหนดแสดงแยก)",
+    "KPI 2 = respondents answering 4-5 on item 3.4 × 100 / respondents to item 3.4": (
+        "ตัวชี้วัดที่ 2 = ผู้ตอบข้อ 3.4 ระดับ 4-5 × 100 / ผู้ตอบข้อ 3.4"
+    ),
+    "percentages to one decimal, half up": "ร้อยละปัดทศนิยม 1 ตำแหน่ง (ปัดครึ่งขึ้น)",
+    "Invalid period": "ช่วงเวลาไม่ถูกต้อง",
+    "Back to the KPI page": "กลับไปหน้าตัวชี้วัด",
+    "Quarter": "ไตรมาส",
+    "Cumulative since 1 Nov 2563": "สะสมตั้งแต่ 1 พ.ย. 2563",
 }
 
 
@@ -143,6 +191,11 @@ def translate(text: str) -> str:
     if current_language() == "en":
         return text
     return THAI.get(text, text)
+
+
+def code_label(group: str, code: str | None) -> str:
+    """A stored code (channel, role, status, survey item, ...) as the current language says it."""
+    return labels.text(group, code, current_language())
 
 
 def label(row: object, field: str = "label") -> str:

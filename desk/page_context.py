@@ -10,9 +10,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from clinic.models import Message, StaffAlert
-from clinic.thaidate import format_datetime, format_duration_th
+from clinic.thaidate import format_date_be_numeric, format_datetime, format_duration_th
 from desk.current import runtime
-from desk.i18n import current_language, label, translate
+from desk.i18n import code_label, current_language, label, translate
 
 
 def _live_baseline() -> dict[str, int]:
@@ -50,9 +50,11 @@ def register(app: Flask) -> None:
         return {
             "t": translate,
             "label": label,
+            "code_label": code_label,
             "lang": current_language(),
             "live_baseline": g.get("live_baseline", {"message": 0, "alert": 0}),
         }
 
     app.jinja_env.filters["bangkok"] = bangkok
     app.jinja_env.filters["duration"] = format_duration_th
+    app.jinja_env.globals["be_day"] = format_date_be_numeric
