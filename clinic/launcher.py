@@ -18,7 +18,7 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from clinic import migrate, reference, staff
+from clinic import canned_answers, migrate, reference, staff
 from clinic.clock import Clock
 from clinic.config import Config, ConfigError
 from clinic.db import Database
@@ -50,6 +50,9 @@ def prepare_database(config: Config, say: Callable[[str], None] = print) -> None
             added = reference.seed(session)
             if added.agencies or added.topics:
                 say(f"ข้อมูลอ้างอิง / Reference data: +{added.agencies} agencies, +{added.topics} topics")
+            starters = canned_answers.seed_starter(session, now=Clock().now())
+            if starters:
+                say(f"คำตอบสำเร็จรูปเริ่มต้น / Starter canned answers: +{starters}")
             if staff.count(session) == 0:
                 password = staff.generate_password()
                 staff.create_user(

@@ -10,7 +10,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from bot.views import bp as bot_bp
-    from desk import admin, api, auth, inbox, kpi, live, ticket_pages, views
+    from desk import admin, api, auth, errors, inbox, kpi, live, ticket_pages, views
     from desk.page_context import register as register_page_context
 
     # A staff member may keep a ticket open for hours; the token lives as long as the session.
@@ -24,3 +24,4 @@ def init_app(app: Flask) -> None:
     for blueprint in (views.bp, auth.bp, inbox.bp, ticket_pages.bp, live.bp, admin.bp, api.bp, kpi.bp):
         app.register_blueprint(blueprint)
     register_page_context(app)
+    errors.register(app)

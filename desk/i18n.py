@@ -175,6 +175,27 @@ THAI: dict[str, str] = {
     "Invalid period": "ช่วงเวลาไม่ถูกต้อง",
     "Back to the KPI page": "กลับไปหน้าตัวชี้วัด",
     "Quarter": "ไตรมาส",
+    "You may not open this page": "คุณไม่มีสิทธิ์เปิดหน้านี้",
+    "Your role does not allow this page. Ask an admin if you need it.": (
+        "บทบาทของคุณไม่มีสิทธิ์ใช้หน้านี้ หากจำเป็นโปรดติดต่อผู้ดูแลระบบ"
+    ),
+    "Page not found": "ไม่พบหน้าที่ต้องการ",
+    "The address may be mistyped, or the page no longer exists.": "ที่อยู่อาจพิมพ์ผิด หรือหน้านี้ไม่มีแล้ว",
+    "Something went wrong": "ระบบขัดข้อง",
+    "The error has been logged. Try again in a moment; if it keeps happening, tell an admin.": (
+        "ระบบบันทึกข้อผิดพลาดไว้แล้ว โปรดลองใหม่อีกครั้ง หากยังเกิดซ้ำโปรดแจ้งผู้ดูแลระบบ"
+    ),
+    "Back to the inbox": "กลับไปกล่องเรื่อง",
+    "No canned answers yet. Add the first one on the admin page:": ("ยังไม่มีคำตอบสำเร็จรูป เพิ่มคำตอบแรกได้ที่หน้าผู้ดูแลระบบ:"),
+    "No canned answers yet. Ask an admin to add them.": "ยังไม่มีคำตอบสำเร็จรูป โปรดขอให้ผู้ดูแลระบบเพิ่ม",
+    "No canned answers yet. Fill in the form above to add the first one.": (
+        "ยังไม่มีคำตอบสำเร็จรูป กรอกแบบฟอร์มด้านบนเพื่อเพิ่มคำตอบแรก"
+    ),
+    "Placeholders filled in for the ticket when inserted:": "ตัวแปรที่ระบบเติมให้ตามเรื่องเมื่อแทรกคำตอบ:",
+    "name": "ชื่อผู้ขอคำปรึกษา",
+    "ticket number": "เลขที่เรื่อง",
+    "agency": "หน่วยงาน",
+    "deadline": "กำหนดเวลา",
     "Cumulative since 1 Nov 2563": "สะสมตั้งแต่ 1 พ.ย. 2563",
 }
 
