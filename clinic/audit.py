@@ -125,7 +125,7 @@ def _qualifier(action: str, detail: dict[str, Any], lang: str, lookup: Lookup) -
         except ValueError:
             return ""
         if en:
-            return f"(new deadline {thaidate.format_datetime_en(due)})"
+            return f"(new deadline {thaidate.format_datetime_en_be(due)})"
         return f"(กำหนดเสร็จใหม่ {thaidate.format_datetime(due)})"
     if action in ("staff.login", "staff.login_failed") and detail.get("address"):
         return f"from {detail['address']}" if en else f"จาก {detail['address']}"

@@ -58,6 +58,14 @@ def format_datetime_en(moment: datetime | None, tz: ZoneInfo = BANGKOK) -> str:
     return to_local(moment, tz).strftime("%d %b %Y %H:%M")
 
 
+def format_datetime_en_be(moment: datetime | None, tz: ZoneInfo = BANGKOK) -> str:
+    """`25 Nov 2569 14:05`: the desk's English mode, still Buddhist Era and Bangkok time."""
+    if moment is None:
+        return "-"
+    local = to_local(moment, tz)
+    return f"{local.day} {local:%b} {be_year(local.year)} {local:%H:%M}"
+
+
 def format_duration_th(delta: timedelta) -> str:
     """`5 ชม. 20 นาที`; negative durations read as overdue: `เกิน 1 ชม. 5 นาที`."""
     seconds = int(delta.total_seconds())

@@ -162,6 +162,7 @@ THAI: dict[str, str] = {
     "By agency type": "ประเภทหน่วยงาน",
     "By topic": "ด้านที่ขอรับคำปรึกษา",
     "People": "คน",
+    "Cases": "เรื่อง",
     "By channel": "ช่องทาง",
     "Suggestions": "ข้อเสนอแนะ",
     "KPI 1 = consultations completed within 1 day × 100 / consultations whose outcome is known": (

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from clinic.models import Message, StaffAlert
-from clinic.thaidate import format_date_be_numeric, format_datetime, format_duration_th
+from clinic.thaidate import format_date_be_numeric, format_datetime, format_datetime_en_be, format_duration_th
 from desk.current import runtime
 from desk.i18n import code_label, current_language, label, translate
 
@@ -25,6 +25,9 @@ def _live_baseline() -> dict[str, int]:
 
 
 def bangkok(moment: datetime | None) -> str:
+    """A stored UTC time in Bangkok, Buddhist Era: Thai months in Thai mode, English months in English."""
+    if current_language() == "en":
+        return format_datetime_en_be(moment, runtime().config.tz)
     return format_datetime(moment, runtime().config.tz)
 
 
@@ -36,7 +39,11 @@ def _prepare() -> None:
     for SQLite's write lock.
     """
     g.live_baseline = {"message": 0, "alert": 0}
-    if request.endpoint is None or request.blueprint in ("api", "bot") or request.endpoint.endswith("static"):
+    # No endpoint: an unknown address, answered with the desk's 404 page, which polls like any page
+    # (a zero baseline would replay every message ever received as a notice).
+    if request.path.startswith(("/api/", "/webhook/", "/chat")):
+        return
+    if request.blueprint in ("api", "bot") or (request.endpoint or "").endswith("static"):
         return
     if current_user.is_authenticated and request.method == "GET" and request.blueprint not in ("live",):
         g.live_baseline = _live_baseline()
