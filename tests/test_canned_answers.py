@@ -6,6 +6,8 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from clinic import canned_answers
@@ -116,3 +118,26 @@ def test_canned_json_fills_for_the_ticket_and_explains_an_empty_list(app, runtim
     assert agent.get("/canned?q=&ticket=CL-0000-99999").status_code == 404
     assert agent.get("/canned?q=ไม่มีคำนี้").json == {"items": [], "empty": None}  # no match is not "empty"
     assert 'id="canned-empty"' not in admin.get("/admin/canned").get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_reply_box_inserts_the_filled_answer(page: Page, live_server: str, runtime: Runtime, screenshots: Path) -> None:
+    with runtime.db.transaction() as session:
+        factories.staff_user(session, now=runtime.clock.now(), username="somsri", role="agent")
+        ticket = factories.ticket(session, now=runtime.clock.now())
+        number, agency = ticket.number, ticket.agency_name
+    page.goto(f"{live_server}/tickets/{number}")
+    page.fill("input[name=username]", "somsri")
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.focus("#canned-search")
+    # No answers yet: the list says whom to ask.
+    expect(page.locator("#canned-results .canned-empty")).to_contain_text("ผู้ดูแลระบบ")
+    with runtime.db.transaction() as session:
+        canned_answers.seed_starter(session, now=runtime.clock.now(), path=FIXTURE)
+    page.fill("#canned-search", "ลงทะเบียน")
+    page.locator("#canned-results li", has_text="การลงทะเบียนรับหนังสือ").click()
+    text = page.locator("#reply-form textarea").input_value()
+    assert text.startswith(f"เรียน คุณสมชาย ({agency}) เรื่อง {number}:"), text
+    assert "{" not in text and "ข้อ 38" in text
+    page.screenshot(path=str(screenshots / "desk-canned-insert-1280.png"))
