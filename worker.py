@@ -20,7 +20,7 @@ from clinic import log_format, sla
 from clinic.config import Config, ConfigError
 from clinic.launcher import check_redis
 from clinic.runtime import Runtime, redis_url, set_runtime
-from clinic.tasks import TICK_SECONDS, schedule_tick
+from clinic.tasks import TICK_JOB, TICK_SECONDS, schedule_tick
 
 log = logging.getLogger("clinic.worker")
 
@@ -35,8 +35,28 @@ def _tick_loop(runtime: Runtime, stop: threading.Event) -> None:
         stop.wait(TICK_SECONDS)
 
 
+class RoutineJobFilter(logging.Filter):
+    """Drops RQ's INFO lines about the tick job: its start and finish every 15 s told nobody anything.
+
+    Other jobs (sending a reply, fetching a file) keep their lines, and a tick that fails
+    still logs at WARNING or above.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        text = record.getMessage()
+        return TICK_JOB not in text and "-tick-" not in text
+
+
+def quiet_rq_logs() -> None:
+    for name in ("rq.worker", "rq.scheduler", "rq.queue", "rq.job"):
+        logging.getLogger(name).addFilter(RoutineJobFilter())
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_rq_logs()
     try:
         config = Config.from_env()
         check_redis(redis_url(config))

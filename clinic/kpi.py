@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, false, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from clinic import survey, thaidate
+from clinic import labels, survey, thaidate
 from clinic.models import (
     FINISHED_STATUSES,
     AgencyType,
@@ -49,12 +49,7 @@ from clinic.models import (
 
 # The seed document reports cumulatively from the day the clinic opened.
 CLINIC_OPENED = date(2020, 11, 1)
-CHANNEL_LABELS = {
-    "line": ("LINE", "LINE"),
-    "messenger": ("Facebook Messenger", "Facebook Messenger"),
-    "web": ("เว็บแชต", "Web chat"),
-    "import": ("นำเข้าจากประวัติ", "Imported history"),
-}
+CHANNEL_LABELS = labels.CHANNELS
 SATISFIED_FROM = 4  # "มาก" and "มากที่สุด"
 _EXACT = Context(prec=60)
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -145,7 +140,7 @@ class Period:
 
     @property
     def label_en(self) -> str:
-        days = f"{self.first.isoformat()} to {self.last.isoformat()}"
+        days = f"{thaidate.format_date_en(self.first)} to {thaidate.format_date_en(self.last)}"
         if self.kind == "quarter":
             return f"Fiscal year {self.fiscal_year_be} (BE), quarter {self.quarter}: {days}"
         if self.kind == "cumulative":
@@ -451,7 +446,7 @@ def compute(session: Session, period: Period, now: datetime) -> Kpi:
         for row in session.scalars(select(Topic).order_by(Topic.sort_order))
     }
     by_channel = {code: Breakdown(code, th, en) for code, (th, en) in CHANNEL_LABELS.items()}
-    by_month = {code: Breakdown(code, _month_label(code), code) for code in period.months()}
+    by_month = {code: Breakdown(code, _month_label(code), _month_label_en(code)) for code in period.months()}
     for type_code, topic_code, channel, month_code, n, n_within, n_pending, n_withdrawn in counts:
         if not isinstance(month_code, str):
             month_code = f"{month_code.year:04d}-{month_code.month:02d}"
@@ -582,6 +577,11 @@ def _survey_figures(session: Session, kpi: Kpi, in_period: Any) -> None:
             .order_by(Ticket.posted_at, Ticket.id)
         )
     )
+
+
+def _month_label_en(code: str) -> str:
+    year, month = (int(part) for part in code.split("-"))
+    return thaidate.format_date_en(date(year, month, 1)).split(" ", 1)[1]  # `Oct 2569`
 
 
 def _month_label(code: str) -> str:

@@ -11,24 +11,29 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased
 
-from clinic import kpi, thaidate
+from clinic import kpi, labels, thaidate
 from clinic.models import Agency, AgencyType, Requester, SurveyResponse, Ticket, Topic
 
+# Times twice: as the page shows them (Buddhist Era, Bangkok) for people, ISO 8601 beside for machines.
 COLUMNS = (
     ("number", "เลขที่เรื่อง / Number"),
     ("posted_at", "เวลาที่ถาม (กรุงเทพฯ) / Posted (Bangkok)"),
+    ("posted_at_iso", "เวลาที่ถาม ISO 8601 / Posted (ISO 8601)"),
     ("closed_at", "เวลาที่ปิดเรื่อง / Closed"),
+    ("closed_at_iso", "เวลาที่ปิดเรื่อง ISO 8601 / Closed (ISO 8601)"),
     ("due_at", "กำหนดเสร็จ / Due"),
+    ("due_at_iso", "กำหนดเสร็จ ISO 8601 / Due (ISO 8601)"),
     ("status", "สถานะ / Status"),
     ("sla", "ผลภายใน 1 วัน / Within SLA"),
     ("channel", "ช่องทาง / Channel"),
@@ -44,18 +49,13 @@ COLUMNS = (
     ("overall", "3.4 ภาพรวม / Overall"),
     ("suggestion", "ข้อเสนอแนะ / Suggestion"),
 )
-SLA_RESULTS = {
-    "within": "ภายใน 1 วัน / within",
-    "missed": "เกิน 1 วัน / missed",
-    "pending": "รอดำเนินการ / pending",
-    "withdrawn": "ถอนคำถาม (ไม่นับ) / withdrawn",
-}
-STATUS_LABELS = {
-    "open": "รอตอบ / open",
-    "answered": "ตอบแล้ว / answered",
-    "closed": "ปิดแล้ว / closed",
-    "withdrawn": "ถอนคำถามแล้ว / withdrawn",
-}
+# Column widths of the ticket sheet (characters); the rest take DEFAULT_WIDTH.
+WIDTHS = {"number": 16, "subject": 60, "suggestion": 50, "requester": 24, "agency": 30, "agency_type": 28,
+          "topic": 28, "status": 20, "sla": 24, "channel": 24, "survey_status": 26}  # fmt: skip
+DEFAULT_WIDTH = 20
+# Stored codes shown through clinic.labels, Thai / English.
+LABELLED = {"status": "ticket_status", "sla": "sla_result", "channel": "channel", "survey_status": "survey_status"}
+TITLE_TH = "รายงานตัวชี้วัดคลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ / Consultation clinic KPIs"
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -131,15 +131,18 @@ def _local(moment: datetime | None) -> datetime | None:
     return thaidate.to_local(moment) if moment is not None else None
 
 
-def _cell_text(key: str, value: Any) -> str:
+def _cell_text(key: str, row: dict[str, Any]) -> str:
+    """A cell of the CSV: times as the page shows them, with their ISO 8601 form in the `_iso` column."""
+    if key.endswith("_iso"):
+        moment = row[key.removesuffix("_iso")]
+        return moment.isoformat(timespec="minutes") if moment is not None else ""
+    value = row[key]
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if key == "sla":
-        return SLA_RESULTS[value]
-    if key == "status":
-        return STATUS_LABELS.get(value, value)
+        return thaidate.format_datetime(value)
+    if key in LABELLED:
+        return labels.both(LABELLED[key], value)
     return str(value)
 
 
@@ -153,7 +156,7 @@ def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     writer = csv.writer(_Line())
     yield "\ufeff" + writer.writerow([title for _, title in COLUMNS])
     for row in rows:
-        yield writer.writerow([_cell_text(key, row[key]) for key, _ in COLUMNS])
+        yield writer.writerow([_cell_text(key, row) for key, _ in COLUMNS])
 
 
 def write_csv(out: IO[str], rows: Iterator[dict[str, Any]]) -> int:
@@ -172,9 +175,14 @@ def _number(value: Decimal | None) -> float | None:
 def summary_rows(figures: kpi.Kpi) -> list[list[Any]]:
     """The figures as a table of label and value, Thai first; the same numbers as the JSON."""
     rows: list[list[Any]] = [
-        ["รายงานตัวชี้วัดคลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ / Consultation clinic KPIs"],
+        [f"{TITLE_TH} — {figures.period.label_th}"],
         ["ช่วงเวลา / Period", figures.period.label_th],
-        ["จาก / From", figures.period.first.isoformat(), "ถึง / To", figures.period.last.isoformat()],
+        [
+            "จาก / From",
+            thaidate.format_date(figures.period.first, full=True),
+            "ถึง / To",
+            thaidate.format_date(figures.period.last, full=True),
+        ],  # fmt: skip
         [],
         ["จำนวนเรื่องที่ขอรับคำปรึกษา / Consultations", figures.consultations],
         ["จำนวนผู้ใช้บริการ (คน) / Requesters", figures.requesters],
@@ -202,43 +210,68 @@ def summary_rows(figures: kpi.Kpi) -> list[list[Any]]:
     rows += [[row.label_th, row.consultations, row.completed_within_sla, _number(row.sla_percent)]
              for row in figures.by_month]  # fmt: skip
     rows += [[], ["แบบสอบถาม / Surveys", "จำนวน / Count"]]
-    rows += [[status, count] for status, count in figures.surveys.items()]
+    rows += [[labels.both("survey_status", status), count] for status, count in figures.surveys.items()]
     rows += [[], ["ข้อเสนอแนะ / Suggestions"]]
     rows += [[f"{index}. {text}"] for index, text in enumerate(figures.suggestions, start=1)]
     return rows
 
 
 def write_xlsx(out: IO[bytes] | str, figures: kpi.Kpi, rows: Iterator[dict[str, Any]]) -> int:
-    """The workbook: a summary sheet and a ticket sheet. Returns the number of ticket rows."""
+    """The workbook: a summary sheet and a ticket sheet. Returns the number of ticket rows.
+
+    The ticket sheet opens with its header row frozen and filters on every column; times
+    are real date-times (Bangkok) in the ISO columns, and the page's Buddhist Era text beside.
+    """
     book = Workbook(write_only=True)
+    book.properties.title = f"{TITLE_TH} — {figures.period.label_th}"
     summary = book.create_sheet("สรุป Summary")
     summary.column_dimensions["A"].width = 60
+    for letter in "BCDE":
+        summary.column_dimensions[letter].width = 22
     bold = Font(bold=True)
-    for values in summary_rows(figures):
-        summary.append(values)
+    for index, values in enumerate(summary_rows(figures)):
+        summary.append([_bold(summary, values[0], bold)] if index == 0 else values)
     sheet = book.create_sheet("รายเรื่อง Tickets")
-    header = []
-    for _, title in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    for column, (key, _) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = WIDTHS.get(key, DEFAULT_WIDTH)
+    sheet.freeze_panes = "A2"
+    sheet.append([_bold(sheet, title, bold) for _, title in COLUMNS])
     count = 0
     for row in rows:
-        values = []
+        cells: list[Any] = []
         for key, _ in COLUMNS:
-            value = row[key]
-            if isinstance(value, datetime):
-                value = value.replace(tzinfo=None)  # Excel has no time zones: Bangkok local time
-            elif key == "sla":
-                value = SLA_RESULTS[value]
-            elif key == "status":
-                value = STATUS_LABELS.get(value, value)
-            values.append(value)
-        sheet.append(values)
+            if key.endswith("_iso"):
+                moment = row[key.removesuffix("_iso")]
+                cell = WriteOnlyCell(sheet, value=moment.replace(tzinfo=None) if moment is not None else None)
+                cell.number_format = "yyyy-mm-dd hh:mm"  # Excel has no time zones: Bangkok local time
+                cells.append(cell)
+            else:
+                cells.append(_cell_text(key, row) if key in LABELLED or key.endswith("_at") else row[key])
+        sheet.append(cells)
         count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     book.save(out)
     return count
+
+
+def _bold(sheet: Any, value: Any, font: Font) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = font
+    return cell
+
+
+def file_name(period: kpi.Period, fmt: str) -> str:
+    """`clinic-kpi-q1-2569-1.10.2568-26.11.2568.xlsx`: the period the page shows, in Buddhist Era days."""
+    days = f"{_be_day(period.first)}-{_be_day(period.last)}"
+    if period.kind == "quarter" and period.quarter:
+        return f"clinic-kpi-q{period.quarter}-{period.fiscal_year_be}-{days}.{fmt}"
+    if period.kind == "cumulative":
+        return f"clinic-kpi-cumulative-{days}.{fmt}"
+    return f"clinic-kpi-{days}.{fmt}"
+
+
+def _be_day(day: date) -> str:
+    return f"{day.day}.{day.month}.{thaidate.be_year(day.year)}"
 
 
 def export(session: Session, period: kpi.Period, fmt: str, out: IO[bytes], *, now: datetime) -> None:

@@ -18,7 +18,7 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from clinic import knowledge, migrate, reference, staff
+from clinic import canned_answers, knowledge, migrate, reference, staff
 from clinic.clock import Clock
 from clinic.config import Config, ConfigError
 from clinic.db import Database
@@ -53,6 +53,9 @@ def prepare_database(config: Config, say: Callable[[str], None] = print) -> None
             articles = knowledge.seed_starter(session, now=Clock().now())
             if articles:
                 say(f"คลังความรู้ตั้งต้น / Starter knowledge base: +{articles} articles (review before use)")
+            starters = canned_answers.seed_starter(session, now=Clock().now())
+            if starters:
+                say(f"คำตอบสำเร็จรูปเริ่มต้น / Starter canned answers: +{starters}")
             if staff.count(session) == 0:
                 password = staff.generate_password()
                 staff.create_user(
@@ -91,10 +94,14 @@ def run(config: Config) -> int:
             "--threads", str(config.web_threads),
             "--worker-class", "gthread",
             "--access-logfile", "-",
+            "--logger-class", "clinic.access_log.QuietAccessLogger",
             "wsgi:create_app()",
         ]  # fmt: skip
-        children.append(subprocess.Popen(web, env=env))
-        children.append(subprocess.Popen([sys.executable, "-m", "worker"], env=env))
+        # Each child in its own session: the terminal's Ctrl-C reaches only this process, which
+        # then stops them in order (web and worker, then Redis) instead of all of them at once
+        # printing KeyboardInterrupt tracebacks.
+        children.append(subprocess.Popen(web, env=env, start_new_session=True))
+        children.append(subprocess.Popen([sys.executable, "-m", "worker"], env=env, start_new_session=True))
         print(f"คลินิกให้คำปรึกษา พร้อมใช้งานที่ / Clinic running at http://{config.host}:{config.port}  (Ctrl-C to stop)")
         return _supervise(children)
     finally:
@@ -112,6 +119,8 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
+    # The children no longer share the terminal's session: a closed terminal must stop them through us.
+    signal.signal(signal.SIGHUP, _on_signal)
     while not stopping:
         for child in children:
             if child.poll() is not None:
@@ -123,6 +132,7 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to the web app and the worker, then wait for both (the caller stops Redis after)."""
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)

@@ -154,15 +154,18 @@ def sweep(runtime: Runtime) -> Removed | None:
     return removed
 
 
+# What each count of `Removed` is, in words (the desk translates these).
+KIND_LABELS = {
+    "webhook_events": "Webhook events (raw payloads)",
+    "tickets": "Tickets anonymised",
+    "messages": "Message texts",
+    "attachments": "Attachments",
+    "survey_suggestions": "Survey suggestions",
+    "outbox": "Outbox texts",
+    "requesters": "Requesters anonymised",
+}
+
+
 def describe(removed: Removed) -> list[str]:
     """Lines for `clinic retention`: one per kind."""
-    labels = {
-        "webhook_events": "webhook events (raw payloads)",
-        "tickets": "tickets anonymised",
-        "messages": "message texts",
-        "attachments": "attachments",
-        "survey_suggestions": "survey suggestions",
-        "outbox": "outbox texts",
-        "requesters": "requesters anonymised",
-    }
-    return [f"{labels[key]}: {value}" for key, value in removed.as_dict().items()]
+    return [f"{KIND_LABELS[key]}: {value}" for key, value in removed.as_dict().items()]

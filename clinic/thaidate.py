@@ -47,10 +47,23 @@ def format_date(day: date | datetime, *, full: bool = False, tz: ZoneInfo = BANG
     return f"{day.day} {months[day.month - 1]} {be_year(day.year)}"
 
 
+def format_date_en(day: date) -> str:
+    """`26 Nov 2569`: English month, Buddhist Era year, as the desk shows dates in English."""
+    return f"{day.day} {day:%b} {be_year(day.year)}"
+
+
 def format_datetime_en(moment: datetime | None, tz: ZoneInfo = BANGKOK) -> str:
     if moment is None:
         return "-"
     return to_local(moment, tz).strftime("%d %b %Y %H:%M")
+
+
+def format_datetime_en_be(moment: datetime | None, tz: ZoneInfo = BANGKOK) -> str:
+    """`25 Nov 2569 14:05`: the desk's English mode, still Buddhist Era and Bangkok time."""
+    if moment is None:
+        return "-"
+    local = to_local(moment, tz)
+    return f"{local.day} {local:%b} {be_year(local.year)} {local:%H:%M}"
 
 
 def format_duration_th(delta: timedelta) -> str:
@@ -123,3 +136,22 @@ def local_day_range_utc(first: date, last: date, tz: ZoneInfo = BANGKOK) -> tupl
     start = datetime.combine(first, time.min, tz).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tz).astimezone(UTC)
     return start, end
+
+
+def format_date_be_numeric(day: date) -> str:
+    """`01/10/2568`: how the desk's date fields show a day (Buddhist Era)."""
+    return f"{day.day:02d}/{day.month:02d}/{be_year(day.year)}"
+
+
+def parse_date_be(text: str) -> date:
+    """A day typed as `dd/mm/yyyy` in the Buddhist Era (`26/11/2569`); ValueError (Thai / English) otherwise."""
+    parts = text.strip().split("/")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        raise ValueError(f"วันที่ต้องเป็นรูปแบบ วว/ดด/ปปปป (พ.ศ.) เช่น 26/11/2569 / A date is dd/mm/yyyy (BE), got {text!r}")
+    day, month, year = (int(part) for part in parts)
+    if not 2400 <= year <= 2800:
+        raise ValueError(f"ปีต้องเป็นปี พ.ศ. เช่น 2569 / The year must be Buddhist Era (e.g. 2569), got {year}")
+    try:
+        return date(year - BE_OFFSET, month, day)
+    except ValueError:
+        raise ValueError(f"ไม่มีวันที่ {text.strip()} ในปฏิทิน / There is no such day: {text.strip()}") from None

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         alerts,
         api,
         auth,
+        errors,
         inbox,
         knowledge,
         kpi,
@@ -39,3 +40,4 @@ def init_app(app: Flask) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_page_context(app)
+    errors.register(app)

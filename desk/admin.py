@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from clinic import audit as audit_log
 from clinic import canned_answers, catalog, line_quota, privacy, retention, settings, staff
 from clinic.models import ROLES, Agency, AgencyType, AuditEntry, CannedAnswer, Setting, StaffUser, SurveyItem, Topic
 from clinic.thaidate import format_date
 from desk.auth import requires
 from desk.current import runtime, staff_in
+from desk.i18n import current_language, label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 SECTIONS = ("staff", "agencies", "topics", "canned", "sla", "survey", "privacy", "retention", "line_quota", "audit")
@@ -294,7 +296,7 @@ def retention_page() -> str:
         pending = retention.apply(session, now=rt.clock.now(), dry_run=True)
         last = session.get(Setting, retention.KEY_LAST_RUN)
         return _page("retention.html", "retention", rules=rules, pending=pending.as_dict(),
-                     last_run=last.value if last else None)  # fmt: skip
+                     kind_labels=retention.KIND_LABELS, last_run=last.value if last else None)  # fmt: skip
 
 
 def _whole(name: str) -> int:
@@ -351,4 +353,21 @@ def line_quota_refresh() -> Response:
 def audit() -> str:
     with runtime().db.transaction() as session:
         entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)))
-        return _page("audit.html", "audit", entries=entries)
+        lang = current_language()
+        people = list(session.scalars(select(StaffUser)))
+        names: dict[str, dict[str, str]] = {
+            "staff": {str(p.id): p.display_name or p.username for p in people},
+            "staff_username": {p.username: p.display_name or p.username for p in people},
+            "topic": {t.code: label(t) for t in session.scalars(select(Topic))},
+            "agency_type": {k.code: label(k) for k in session.scalars(select(AgencyType))},
+            "canned": {str(c.id): c.title for c in session.scalars(select(CannedAnswer))},
+        }
+
+        def lookup(kind: str, code: str) -> str | None:
+            return names.get(kind, {}).get(code)
+
+        rows = [
+            (entry, audit_log.describe(entry, lang, lookup, who=names["staff"].get(str(entry.staff_id), "")))
+            for entry in entries
+        ]
+        return _page("audit.html", "audit", rows=rows)

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, g, jsonify, request, url_for
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from clinic import api_tokens, ticket_search, tickets
@@ -50,20 +49,6 @@ def error_response(status: int, message: str) -> Response:
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> Response:
     return error_response(exc.status, exc.message)
-
-
-@bp.app_errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response | HTTPException:
-    """JSON for anything under /api/v1 (unknown routes, wrong methods, oversized bodies); HTML elsewhere."""
-    if not request.path.startswith(bp.url_prefix or "/api/v1"):
-        return exc
-    messages = {
-        404: "ไม่พบ / Not found",
-        405: "ไม่รองรับเมธอดนี้ / Method not allowed",
-        413: "ข้อมูลใหญ่เกินไป / Request body too large",
-    }
-    status = exc.code or 500
-    return error_response(status, messages.get(status, f"{exc.name}"))
 
 
 def token_required(view: View) -> View:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import session
 from flask_login import current_user
 
+from clinic import labels
+
 LANGUAGES = ("th", "en")
 
 THAI: dict[str, str] = {
@@ -206,13 +208,81 @@ THAI: dict[str, str] = {
     "LINE message quota": "โควตาข้อความ LINE",
     "Web chat": "แชตบนเว็บ",
     "Imported history": "ประวัติที่นำเข้า",
-    "webhook_events": "ข้อมูลดิบจากช่องทาง",
-    "tickets": "เรื่องที่ทำให้ไม่ระบุตัวบุคคล",
-    "messages": "ข้อความ",
-    "attachments": "ไฟล์แนบ",
-    "survey_suggestions": "ข้อเสนอแนะในแบบสอบถาม",
-    "outbox": "ข้อความขาออก",
-    "requesters": "ผู้ขอคำปรึกษาที่ทำให้ไม่ระบุตัวบุคคล",
+    "Webhook events (raw payloads)": "ข้อมูลดิบจากช่องทาง",
+    "Tickets anonymised": "เรื่องที่ทำให้ไม่ระบุตัวบุคคล",
+    "Message texts": "ข้อความ",
+    "Attachments": "ไฟล์แนบ",
+    "Survey suggestions": "ข้อเสนอแนะในแบบสอบถาม",
+    "Outbox texts": "ข้อความขาออก",
+    "Requesters anonymised": "ผู้ขอคำปรึกษาที่ทำให้ไม่ระบุตัวบุคคล",
+    "requesters": "คน",
+    "What happened": "รายการ",
+    "Nothing recorded yet.": "ยังไม่มีรายการ",
+    "Clinic KPIs": "ตัวชี้วัดคลินิกให้คำปรึกษา",
+    "Printable report": "รายงานสำหรับพิมพ์",
+    "Bangkok time": "เวลากรุงเทพฯ",
+    "From": "ตั้งแต่วันที่",
+    "To": "ถึงวันที่",
+    "dd/mm/yyyy (BE)": "วว/ดด/ปปปป (พ.ศ.)",
+    "Show": "แสดง",
+    "Buddhist Era, e.g.": "ปี พ.ศ. เช่น",
+    "KPI 1: completed within 1 day": "ตัวชี้วัดที่ 1: แล้วเสร็จภายใน 1 วัน",
+    "KPI 2: satisfied (4-5) overall": "ตัวชี้วัดที่ 2: พึงพอใจระดับมากขึ้นไป",
+    "of": "จาก",
+    "consultations": "เรื่อง",
+    "over 1 day": "เกิน 1 วัน",
+    "still within the deadline (not counted)": "รอดำเนินการ (ไม่นับ)",
+    "withdrawn (not counted)": "ถอนคำถาม (ไม่นับ)",
+    "respondents": "คนที่ตอบ",
+    "Consultations": "ผู้ใช้บริการ",
+    "Satisfaction by item": "ความพึงพอใจรายข้อ",
+    "Item": "ข้อ",
+    "Respondents": "ผู้ตอบ",
+    "Satisfied": "มากขึ้นไป",
+    "Percent": "ร้อยละ",
+    "Mean": "ค่าเฉลี่ย",
+    "By month": "รายเดือน",
+    "within 1 day": "ภายใน 1 วัน",
+    "other": "อื่น ๆ",
+    "By agency type": "ประเภทหน่วยงาน",
+    "By topic": "ด้านที่ขอรับคำปรึกษา",
+    "People": "คน",
+    "Cases": "เรื่อง",
+    "By channel": "ช่องทาง",
+    "Suggestions": "ข้อเสนอแนะ",
+    "KPI 1 = consultations completed within 1 day × 100 / consultations whose outcome is known": (
+        "ตัวชี้วัดที่ 1 = เรื่องที่แล้วเสร็จภายใน 1 วัน × 100 / เรื่องที่ทราบผลแล้ว"
+    ),
+    "(those still within their deadline are shown apart)": "(เรื่องที่ยังอยู่ในกำหนดแสดงแยก)",
+    "KPI 2 = respondents answering 4-5 on item 3.4 × 100 / respondents to item 3.4": (
+        "ตัวชี้วัดที่ 2 = ผู้ตอบข้อ 3.4 ระดับ 4-5 × 100 / ผู้ตอบข้อ 3.4"
+    ),
+    "percentages to one decimal, half up": "ร้อยละปัดทศนิยม 1 ตำแหน่ง (ปัดครึ่งขึ้น)",
+    "Invalid period": "ช่วงเวลาไม่ถูกต้อง",
+    "Back to the KPI page": "กลับไปหน้าตัวชี้วัด",
+    "Quarter": "ไตรมาส",
+    "You may not open this page": "คุณไม่มีสิทธิ์เปิดหน้านี้",
+    "Your role does not allow this page. Ask an admin if you need it.": (
+        "บทบาทของคุณไม่มีสิทธิ์ใช้หน้านี้ หากจำเป็นโปรดติดต่อผู้ดูแลระบบ"
+    ),
+    "Page not found": "ไม่พบหน้าที่ต้องการ",
+    "The address may be mistyped, or the page no longer exists.": "ที่อยู่อาจพิมพ์ผิด หรือหน้านี้ไม่มีแล้ว",
+    "Something went wrong": "ระบบขัดข้อง",
+    "The error has been logged. Try again in a moment; if it keeps happening, tell an admin.": (
+        "ระบบบันทึกข้อผิดพลาดไว้แล้ว โปรดลองใหม่อีกครั้ง หากยังเกิดซ้ำโปรดแจ้งผู้ดูแลระบบ"
+    ),
+    "Back to the inbox": "กลับไปกล่องเรื่อง",
+    "No canned answers yet. Add the first one on the admin page:": ("ยังไม่มีคำตอบสำเร็จรูป เพิ่มคำตอบแรกได้ที่หน้าผู้ดูแลระบบ:"),
+    "No canned answers yet. Ask an admin to add them.": "ยังไม่มีคำตอบสำเร็จรูป โปรดขอให้ผู้ดูแลระบบเพิ่ม",
+    "No canned answers yet. Fill in the form above to add the first one.": (
+        "ยังไม่มีคำตอบสำเร็จรูป กรอกแบบฟอร์มด้านบนเพื่อเพิ่มคำตอบแรก"
+    ),
+    "Placeholders filled in for the ticket when inserted:": "ตัวแปรที่ระบบเติมให้ตามเรื่องเมื่อแทรกคำตอบ:",
+    "name": "ชื่อผู้ขอคำปรึกษา",
+    "ticket number": "เลขที่เรื่อง",
+    "agency": "หน่วยงาน",
+    "deadline": "กำหนดเวลา",
+    "Cumulative since 1 Nov 2563": "สะสมตั้งแต่ 1 พ.ย. 2563",
 }
 
 
@@ -228,6 +298,11 @@ def translate(text: str) -> str:
     if current_language() == "en":
         return text
     return THAI.get(text, text)
+
+
+def code_label(group: str, code: str | None) -> str:
+    """A stored code (channel, role, status, survey item, ...) as the current language says it."""
+    return labels.text(group, code, current_language())
 
 
 def label(row: object, field: str = "label") -> str:

@@ -19,6 +19,7 @@ from clinic import audit, kpi, kpi_export, report, thaidate
 from clinic.models import StaffUser
 from desk import api, openapi
 from desk.current import runtime
+from desk.i18n import translate
 
 bp = Blueprint("kpi", __name__, url_prefix="/kpi")
 
@@ -31,16 +32,32 @@ def period_from(args: Mapping[str, str], today: date) -> kpi.Period:
             raise kpi.KpiError("ปีงบประมาณและไตรมาสต้องเป็นตัวเลข / The fiscal year and quarter must be numbers")
         if not 2500 <= int(fy) <= 2700:
             raise kpi.KpiError("ปีงบประมาณต้องเป็นปี พ.ศ. เช่น 2570 / The fiscal year is a Buddhist Era year")
-        return kpi.Period.fiscal_quarter(int(fy), int(q))
+        whole = kpi.Period.fiscal_quarter(int(fy), int(q))
+        if args.get("to"):  # the quarter so far, as the page shows it by default
+            last = _day(args["to"], "to")
+            if not whole.first <= last <= whole.last:
+                raise kpi.KpiError("วันสิ้นสุดต้องอยู่ในไตรมาส / The end day must fall within the quarter")
+            return kpi.Period(whole.first, last, "quarter", whole.fiscal_year_be, whole.quarter)
+        return whole
     if args.get("cumulative"):
-        start = kpi.parse_day(args["cumulative"], "cumulative")
-        last = kpi.parse_day(args["to"], "to") if args.get("to") else today
+        start = _day(args["cumulative"], "cumulative")
+        last = _day(args["to"], "to") if args.get("to") else today
         return kpi.Period.cumulative(start, last)
     if args.get("from") or args.get("to"):
-        return kpi.Period.parse(args.get("from", ""), args.get("to", ""))
+        return kpi.Period(_day(args.get("from", ""), "from"), _day(args.get("to", ""), "to"))
     year, quarter = thaidate.fiscal_quarter(today)
     first, _ = thaidate.fiscal_quarter_bounds(year, quarter)
     return kpi.Period(first, today, "quarter", year, quarter)
+
+
+def _day(raw: str, name: str) -> date:
+    """A day from the page's fields (`26/11/2569`, Buddhist Era) or a link (`2026-11-26`)."""
+    if "/" in raw:
+        try:
+            return thaidate.parse_date_be(raw)
+        except ValueError as exc:
+            raise kpi.KpiError(str(exc)) from None
+    return kpi.parse_day(raw, name)
 
 
 def _today() -> date:
@@ -48,8 +65,11 @@ def _today() -> date:
 
 
 def _query(period: kpi.Period) -> dict[str, Any]:
-    if period.kind == "quarter" and period.quarter:
-        return {"fy": str(period.fiscal_year_be), "q": str(period.quarter)}
+    if period.kind == "quarter" and period.quarter and period.fiscal_year_be:
+        query = {"fy": str(period.fiscal_year_be), "q": str(period.quarter)}
+        if period.last != thaidate.fiscal_quarter_bounds(period.fiscal_year_be, period.quarter)[1]:
+            query["to"] = period.last.isoformat()  # exports and the report cover what the page shows
+        return query
     if period.kind == "cumulative":
         return {"cumulative": period.first.isoformat(), "to": period.last.isoformat()}
     return {"from": period.first.isoformat(), "to": period.last.isoformat()}
@@ -60,9 +80,13 @@ def _quarter_links(today: date) -> list[tuple[str, dict[str, str]]]:
     year, quarter = thaidate.fiscal_quarter(today)
     links = []
     for _ in range(5):
-        links.append((f"ไตรมาส {quarter}/{year}", {"fy": str(year), "q": str(quarter)}))
+        link = {"fy": str(year), "q": str(quarter)}
+        if thaidate.fiscal_quarter_bounds(year, quarter)[1] > today:
+            link["to"] = today.isoformat()  # the quarter so far
+        links.append((f"{translate('Quarter')} {quarter}/{year}", link))
         year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-    links.append(("สะสมตั้งแต่ 1 พ.ย. 2563", {"cumulative": kpi.CLINIC_OPENED.isoformat(), "to": today.isoformat()}))
+    since = {"cumulative": kpi.CLINIC_OPENED.isoformat(), "to": today.isoformat()}
+    links.append((translate("Cumulative since 1 Nov 2563"), since))
     return links
 
 
@@ -112,7 +136,7 @@ def export(fmt: str) -> Response | tuple[str, int]:
         return _error_page(exc)
     rt = runtime()
     now = rt.clock.now()
-    name = f"clinic-kpi-{period.first.isoformat()}-{period.last.isoformat()}.{fmt}"
+    name = kpi_export.file_name(period, fmt)
     with rt.db.transaction() as session:
         staff = session.get(StaffUser, int(current_user.get_id()))
         audit.record(session, now=now, action="kpi.export", staff=staff, target_type="kpi",

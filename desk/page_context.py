@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from clinic import staff_alerts
 from clinic.models import Message, StaffAlert, StaffUser
-from clinic.thaidate import format_datetime, format_duration_th
+from clinic.thaidate import format_date_be_numeric, format_datetime, format_datetime_en_be, format_duration_th
 from desk.current import runtime
-from desk.i18n import current_language, label, translate
+from desk.i18n import code_label, current_language, label, translate
 
 
 def _live_baseline() -> dict[str, int]:
@@ -29,6 +29,9 @@ def _live_baseline() -> dict[str, int]:
 
 
 def bangkok(moment: datetime | None) -> str:
+    """A stored UTC time in Bangkok, Buddhist Era: Thai months in Thai mode, English months in English."""
+    if current_language() == "en":
+        return format_datetime_en_be(moment, runtime().config.tz)
     return format_datetime(moment, runtime().config.tz)
 
 
@@ -40,7 +43,11 @@ def _prepare() -> None:
     for SQLite's write lock.
     """
     g.live_baseline = {"message": 0, "alert": 0, "unread_alerts": 0}
-    if request.endpoint is None or request.blueprint in ("api", "bot") or request.endpoint.endswith("static"):
+    # No endpoint: an unknown address, answered with the desk's 404 page, which polls like any page
+    # (a zero baseline would replay every message ever received as a notice).
+    if request.path.startswith(("/api/", "/webhook/", "/chat")):
+        return
+    if request.blueprint in ("api", "bot") or (request.endpoint or "").endswith("static"):
         return
     if current_user.is_authenticated and request.method == "GET" and request.blueprint not in ("live",):
         g.live_baseline = _live_baseline()
@@ -54,6 +61,7 @@ def register(app: Flask) -> None:
         return {
             "t": translate,
             "label": label,
+            "code_label": code_label,
             "lang": current_language(),
             "live_baseline": g.get("live_baseline", {"message": 0, "alert": 0}),
             # The server's "now" for the page's countdowns (the frozen clock in tests).
@@ -62,3 +70,4 @@ def register(app: Flask) -> None:
 
     app.jinja_env.filters["bangkok"] = bangkok
     app.jinja_env.filters["duration"] = format_duration_th
+    app.jinja_env.globals["be_day"] = format_date_be_numeric

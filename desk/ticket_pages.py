@@ -17,7 +17,7 @@ from clinic.tickets import TicketError
 from desk.auth import requires
 from desk.current import runtime, staff_in
 from desk.deadline import deadline_of
-from desk.i18n import current_language
+from desk.i18n import current_language, translate
 
 bp = Blueprint("ticket", __name__)
 
@@ -208,9 +208,29 @@ def attachment(attachment_id: int) -> Response:
 @bp.get("/canned")
 @login_required
 def canned() -> Response:
-    """Ready answers matching the reply box's search, as JSON for the page's script."""
-    with runtime().db.transaction() as session:
+    """Ready answers matching the reply box's search, as JSON for the page's script.
+
+    With `ticket=<number>` the bodies come with their placeholders filled for that ticket.
+    When there are no answers at all, `empty` says how to add one (a link for admins).
+    """
+    number = request.args.get("ticket", "")[:40]
+    rt = runtime()
+    with rt.db.transaction() as session:
+        ticket = tickets.get_by_number(session, number) if number else None
+        if number and ticket is None:
+            abort(404)
         found = canned_answers.search(session, request.args.get("q", ""))
-        return jsonify(
-            items=[{"id": a.id, "title": a.title, "body": a.body, "regulation_ref": a.regulation_ref} for a in found]
-        )
+        now = rt.clock.now()
+        items = [
+            {"id": a.id, "title": a.title, "regulation_ref": a.regulation_ref,
+             "body": canned_answers.fill(a.body, ticket, now) if ticket else a.body}
+            for a in found
+        ]  # fmt: skip
+        empty = None
+        if not items and not canned_answers.has_any(session):
+            if current_user.can("admin"):
+                empty = {"text": translate("No canned answers yet. Add the first one on the admin page:"),
+                         "link": url_for("admin.canned"), "link_text": translate("Canned answers")}  # fmt: skip
+            else:
+                empty = {"text": translate("No canned answers yet. Ask an admin to add them.")}
+        return jsonify(items=items, empty=empty)

@@ -40,7 +40,7 @@ def desk_client(app, agent):  # type: ignore[no-untyped-def]
 
 
 def test_pages_need_login_and_root_leads_to_the_inbox(client, agent) -> None:  # type: ignore[no-untyped-def]
-    assert client.get("/").headers["Location"].endswith("/inbox")
+    assert client.get("/").headers["Location"].endswith("/login")  # a first visit: the form, no error
     response = client.get("/inbox")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]

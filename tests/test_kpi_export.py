@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from clinic import kpi, kpi_export, report
 from clinic.runtime import Runtime
@@ -24,6 +25,26 @@ def _clinic(config_env: dict[str, str], *args: str) -> subprocess.CompletedProce
     )  # fmt: skip
 
 
+RAW_CODES = {"open", "answered", "closed", "line", "messenger", "web", "import", "within", "missed", "pending",
+             "completed", "not_sent", "expired", "cancelled"}  # fmt: skip
+
+
+def _assert_no_raw_codes(rows: list) -> None:  # type: ignore[type-arg]
+    """No cell of a ticket row is a bare stored code (`closed`, `web`, `not_sent`, ...)."""
+    for row in rows:
+        for value in row:
+            assert not (isinstance(value, str) and value.strip() in RAW_CODES), (value, row)  # `LINE` is a name
+
+
+def test_file_names_carry_the_period() -> None:
+    assert kpi_export.file_name(Q1_2570, "xlsx") == "clinic-kpi-q1-2570-1.10.2569-31.12.2569.xlsx"
+    so_far = kpi.Period(Q1_2570.first, Q1_2570.first.replace(month=11, day=26), "quarter", 2570, 1)
+    assert kpi_export.file_name(so_far, "csv") == "clinic-kpi-q1-2570-1.10.2569-26.11.2569.csv"
+    assert kpi_export.file_name(kpi.Period.parse("2026-12-01", "2026-12-31"), "csv") == (
+        "clinic-kpi-1.12.2569-31.12.2569.csv"
+    )
+
+
 def test_csv_has_one_row_per_ticket_with_its_survey_scores(runtime: Runtime) -> None:
     replay(runtime)
     out = io.StringIO()
@@ -34,13 +55,17 @@ def test_csv_has_one_row_per_ticket_with_its_survey_scores(runtime: Runtime) -> 
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[0][0] == "เลขที่เรื่อง / Number" and len(rows) == 17
     first = dict(zip([key for key, _ in kpi_export.COLUMNS], rows[1], strict=True))
-    assert first["posted_at"] == "2026-10-01 00:00"  # Bangkok time
-    assert first["sla"] == "ภายใน 1 วัน / within"
+    # Bangkok time, as the desk shows it (Buddhist Era), and ISO 8601 beside it for machines
+    assert (first["posted_at"], first["posted_at_iso"]) == ("1 ต.ค. 2569 00:00 น.", "2026-10-01T00:00+07:00")
+    assert first["sla"] == "ภายใน 1 วัน / Within 1 day"
+    assert first["status"] == "ปิดแล้ว / Closed"
+    assert first["channel"] in ("LINE", "Facebook Messenger", "เว็บแชต / Web chat")
     assert first["agency"] == "สำนักงานเขตพระนคร" and first["agency_type"] == "สำนักงานเขต"
     assert (first["convenience"], first["overall"], first["suggestion"]) == ("5", "5", "คำแนะนำชัดเจน เข้าใจง่าย")
     missed = dict(zip([key for key, _ in kpi_export.COLUMNS], rows[2], strict=True))
-    assert missed["sla"] == "เกิน 1 วัน / missed" and missed["timeliness"] == "2"
-    assert rows[-1][1] == "2026-12-31 23:59"
+    assert missed["sla"] == "เกิน 1 วัน / Over 1 day" and missed["timeliness"] == "2"
+    assert rows[-1][1:3] == ["31 ธ.ค. 2569 23:59 น.", "2026-12-31T23:59+07:00"]
+    _assert_no_raw_codes(rows[1:])
 
 
 def test_xlsx_opens_with_openpyxl_and_holds_the_same_numbers(runtime: Runtime, tmp_path: Path) -> None:
@@ -66,8 +91,22 @@ def test_xlsx_opens_with_openpyxl_and_holds_the_same_numbers(runtime: Runtime, t
     header = tickets[0]
     overall = [row[header.index("3.4 ภาพรวม / Overall")] for row in tickets[1:]]
     assert sum(1 for score in overall if score >= 4) == 13
-    posted = tickets[1][header.index("เวลาที่ถาม (กรุงเทพฯ) / Posted (Bangkok)")]
+    assert tickets[1][header.index("เวลาที่ถาม (กรุงเทพฯ) / Posted (Bangkok)")] == "1 ต.ค. 2569 00:00 น."
+    posted = tickets[1][header.index("เวลาที่ถาม ISO 8601 / Posted (ISO 8601)")]
     assert (posted.year, posted.month, posted.day, posted.hour) == (2026, 10, 1, 0)
+    _assert_no_raw_codes(tickets[1:])
+    # A sheet to work in: widths set, the header row frozen, filters on every column.
+    sheet = book["รายเรื่อง Tickets"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(kpi_export.COLUMNS))}17"
+    widths = {sheet.column_dimensions[get_column_letter(n)].width for n in range(1, len(kpi_export.COLUMNS) + 1)}
+    assert min(widths) >= 16 and max(widths) == 60
+    assert book["สรุป Summary"].column_dimensions["A"].width == 60
+    # The heading names the period; survey statuses are words.
+    heading = book["สรุป Summary"]["A1"].value
+    assert "ไตรมาสที่ 1 ปีงบประมาณ พ.ศ. 2570" in heading and "31 ธันวาคม 2569" in heading
+    assert "ส่งไม่ได้ (ช่องทางไม่อนุญาต) / Not sent (the channel does not allow it)" in summary
+    assert "not_sent" not in summary and "completed" not in summary
 
 
 def test_report_reads_like_section_6(runtime: Runtime) -> None:

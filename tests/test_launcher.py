@@ -101,3 +101,50 @@ def test_user_create_prints_generated_password(tmp_path: Path) -> None:
     assert result.stdout.splitlines()[1].startswith("password: ")
     again = subprocess.run(CLINIC + ["user", "create", "somchai"], env=env, capture_output=True, text=True)
     assert again.returncode == 2 and "somchai" in again.stderr
+
+
+def test_idle_clinic_run_is_quiet_and_ctrl_c_stops_it_cleanly(tmp_path: Path) -> None:
+    """Polls and ticks log nothing; SIGINT stops web and worker, then Redis, with exit 0 and no traceback."""
+    import threading
+
+    import redis
+
+    env = _clean_env(tmp_path)
+    process = subprocess.Popen(CLINIC + ["run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        assert _wait_healthy(env["PORT"], process).status_code == 200
+        # The worker logs its start-up once it listens; count from when everything is up.
+        deadline = time.monotonic() + 60
+        while not any("Listening on" in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        started = len(lines)
+        sock = tmp_path / "var" / "redis" / "redis.sock"
+        ticks = redis.Redis(unix_socket_path=str(sock))
+        # What an open desk page does every 5 s, and a monitor's health checks.
+        for _ in range(10):
+            requests.get(f"http://127.0.0.1:{env['PORT']}/live", timeout=10, allow_redirects=False)
+            requests.get(f"http://127.0.0.1:{env['PORT']}/healthz", timeout=10)
+        # Idle until the worker has run at least two ticks (15 s apart), bounded.
+        deadline = time.monotonic() + 60
+        while len(ticks.keys("clinic:tick:*")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(ticks.keys("clinic:tick:*")) >= 2, "the worker did not tick"
+        time.sleep(1)  # the second tick's job runs and would log now
+        idle = lines[started:]
+        # A page view that failed is still logged: errors are what a person looks for.
+        requests.get(f"http://127.0.0.1:{env['PORT']}/no-such-page", timeout=10)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+    output = "".join(lines)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    assert idle == [], idle  # 20 polls, 20 health checks and two ticks: not one line
+    assert any('"GET /no-such-page HTTP/1.1" 404' in line for line in lines), output
+    assert not (tmp_path / "var" / "redis" / "redis.sock").exists()  # Redis stopped last, and stopped
+    stop_at = next(i for i, line in enumerate(lines) if "Stopping" in line)
+    assert len(lines) - stop_at < 15, output[-3000:]  # a short, orderly stop

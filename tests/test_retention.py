@@ -101,11 +101,11 @@ def test_clinic_retention_dry_run_prints_counts_per_kind(runtime: Runtime, confi
     _history(runtime)  # six years before the frozen clock: also past retention by the real clock
     result = CliRunner().invoke(cli, ["retention", "--dry-run"], env=config_env)
     assert result.exit_code == 0, result.output
-    assert "attachments: 1" in result.output and "requesters anonymised: 1" in result.output
+    assert "Attachments: 1" in result.output and "Requesters anonymised: 1" in result.output
     with runtime.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Attachment)) == 1
         assert session.scalar(select(func.count()).where(Message.body == ERASED_TEXT)) == 0
     result = CliRunner().invoke(cli, ["retention"], env=config_env)
-    assert result.exit_code == 0 and "attachments: 1" in result.output
+    assert result.exit_code == 0 and "Attachments: 1" in result.output
     with runtime.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Attachment)) == 0

@@ -188,8 +188,8 @@ def test_kpi_1_is_unchanged_by_a_withdrawn_ticket_which_is_counted_apart(runtime
     kpi_export.write_csv(out, iter(rows.values()))
     table = list(csv.DictReader(io.StringIO(out.getvalue().removeprefix("\ufeff"))))
     by_number = {row["เลขที่เรื่อง / Number"]: row for row in table}
-    assert by_number[gone.number]["สถานะ / Status"] == "ถอนคำถามแล้ว / withdrawn"
-    assert by_number[gone.number]["ผลภายใน 1 วัน / Within SLA"] == "ถอนคำถาม (ไม่นับ) / withdrawn"
+    assert by_number[gone.number]["สถานะ / Status"] == "ถอนคำถามแล้ว / Withdrawn"
+    assert by_number[gone.number]["ผลภายใน 1 วัน / Within SLA"] == "ถอนคำถาม (ไม่นับ) / Withdrawn (not counted)"
     assert by_number[within.number]["สถานะ / Status"] == "ปิดแล้ว / closed"
 
 

@@ -448,10 +448,23 @@
     async function search() {
       const url = new URL(input.dataset.url, window.location.origin);
       url.searchParams.set("q", input.value);
+      if (document.body.dataset.ticket) url.searchParams.set("ticket", document.body.dataset.ticket);
       const response = await fetch(url, { credentials: "same-origin" });
       if (!response.ok) return;
       const data = await response.json();
       list.replaceChildren();
+      if (data.empty) {
+        const hint = document.createElement("li");
+        hint.className = "canned-empty muted";
+        hint.textContent = data.empty.text + " ";
+        if (data.empty.link) {
+          const link = document.createElement("a");
+          link.href = data.empty.link;
+          link.textContent = data.empty.link_text;
+          hint.append(link);
+        }
+        list.append(hint);
+      }
       data.items.forEach((answer) => {
         const item = document.createElement("li");
         const title = document.createElement("strong");
