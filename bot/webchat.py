@@ -74,11 +74,19 @@ def error(th: str, en: str, status: int = 400) -> tuple[Response, int]:
 
 
 def _from_another_site() -> bool:
-    """What the browser says about where a POST comes from (absent from non-browser clients)."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return True
+    """What the browser says about where a POST comes from (non-browser clients say nothing).
+
+    `Sec-Fetch-Site` first: every current browser sends it, and a reverse proxy that rewrites
+    the Host header does not change it. Older browsers send only `Origin`, compared with the
+    host asked for and with PUBLIC_BASE_URL's.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    return bool(origin) and urlsplit(origin).netloc != request.host
+    if not origin:
+        return False
+    return urlsplit(origin).netloc not in (request.host, urlsplit(_runtime().config.base_url).netloc)
 
 
 def _when(moment: datetime) -> dict[str, str]:

@@ -5,6 +5,7 @@ keyboard use. Screenshots go to tests/screenshots/webchat-*.png."""
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,9 +139,13 @@ def test_a_picture_goes_through_the_file_picker_into_the_ticket(  # type: ignore
 def test_drag_and_drop_and_pasted_images_join_the_tray_and_wrong_files_are_named(chat, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     page, size = chat
     page.evaluate(
+        "b64 => { window.__png = Uint8Array.from(atob(b64), c => c.charCodeAt(0)); }",
+        base64.b64encode(png_bytes(80, 80)).decode(),
+    )
+    page.evaluate(
         """() => {
           const dt = new DataTransfer();
-          dt.items.add(new File([new Uint8Array([137, 80, 78, 71])], "dropped.png", {type: "image/png"}));
+          dt.items.add(new File([window.__png], "dropped.png", {type: "image/png"}));
           dt.items.add(new File(["MZ"], "setup.exe", {type: "application/x-msdownload"}));
           document.body.dispatchEvent(new DragEvent("dragenter", {dataTransfer: dt, bubbles: true, cancelable: true}));
         }"""
@@ -150,7 +155,7 @@ def test_drag_and_drop_and_pasted_images_join_the_tray_and_wrong_files_are_named
     page.evaluate(
         """() => {
           const dt = new DataTransfer();
-          dt.items.add(new File([new Uint8Array([137, 80, 78, 71])], "dropped.png", {type: "image/png"}));
+          dt.items.add(new File([window.__png], "dropped.png", {type: "image/png"}));
           dt.items.add(new File(["MZ"], "setup.exe", {type: "application/x-msdownload"}));
           document.body.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
         }"""
@@ -159,7 +164,7 @@ def test_drag_and_drop_and_pasted_images_join_the_tray_and_wrong_files_are_named
     page.evaluate(
         """() => {
           const pasted = new DataTransfer();
-          pasted.items.add(new File([new Uint8Array([137, 80, 78, 71])], "image.png", {type: "image/png"}));
+          pasted.items.add(new File([window.__png], "image.png", {type: "image/png"}));
           document.getElementById("text").dispatchEvent(
             new ClipboardEvent("paste", {clipboardData: pasted, bubbles: true, cancelable: true}));
         }"""
@@ -229,7 +234,7 @@ def test_a_staff_reply_while_hidden_counts_in_the_title_and_notifies(  # type: i
     assert page.evaluate("() => Notification.permission") == "default"
     page.screenshot(path=str(screenshots / f"webchat-notify-offer-{size}.png"))
     page.context.grant_permissions(["notifications"], origin=page.live_server)  # the person says yes
-    page.get_by_role("button", name="เปิดการแจ้งเตือน / Turn on").click()
+    page.get_by_role("button", name="เปิดแจ้งเตือน / Turn on").click()
     notify.wait_for(state="hidden")
     assert page.evaluate("() => Notification.permission") == "granted"
 

@@ -26,7 +26,7 @@
   let hasTicket = false;
 
   const length = (text) => Array.from(text).length;  // code points, as the server counts
-  const number = (n) => n.toLocaleString("th-TH");
+  const number = (n) => n.toLocaleString("en-US");  // 2,000 (Thai writes the same digits and commas)
 
   function clientId() {
     const bytes = new Uint8Array(16);
@@ -237,7 +237,7 @@
     if (length(text) > MAX_TEXT) {
       showError(
         "ข้อความยาว " + number(length(text)) + " ตัวอักษร ส่งได้ครั้งละไม่เกิน " + number(MAX_TEXT) +
-        " ตัวอักษร กรุณาแบ่งส่ง / The message is over " + MAX_TEXT + " characters; please send it in parts.",
+        " ตัวอักษร กรุณาแบ่งส่ง / The message is over " + number(MAX_TEXT) + " characters; please send it in parts.",
       );
       input.focus();
       return;
@@ -327,7 +327,7 @@
       showError(
         "ไม่ได้วางข้อความ: ข้อความที่วางยาว " + number(length(pasted)) + " ตัวอักษร รวมแล้ว " + number(total) +
         " เกินที่ส่งได้ครั้งละ " + number(MAX_TEXT) + " ตัวอักษร กรุณาแบ่งวางทีละส่วน / Not pasted: that would make " +
-        total + " characters, over the " + MAX_TEXT + "-character limit. Please paste and send it in parts.",
+        number(total) + " characters, over the " + number(MAX_TEXT) + "-character limit. Please paste and send it in parts.",
       );
     }
   });
@@ -348,8 +348,9 @@
       const row = document.createElement("li");
       if (/^image\/(jpeg|png|gif|webp)$/.test(file.type)) {
         const preview = document.createElement("img");
-        preview.src = URL.createObjectURL(file);
         preview.alt = "";
+        preview.addEventListener("error", () => preview.remove());  // not a picture after all: the name will do
+        preview.src = URL.createObjectURL(file);
         row.appendChild(preview);
       }
       const name = document.createElement("span");
