@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import requests
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -303,3 +304,27 @@ def test_a_decompression_bomb_is_refused() -> None:
     Image.new("1", (12000, 12000)).save(out, "PNG")  # 144 megapixels in a few kilobytes
     with pytest.raises(uploads.NotAccepted):
         uploads.check("bomb.png", out.getvalue(), max_bytes=MAX_ATTACHMENT_BYTES)
+
+
+def test_a_full_20_mb_file_goes_through_a_real_http_server(live_server: str, runtime: Runtime) -> None:
+    """The route's own body limit holds over real HTTP too (the app's limit is 1 MB)."""
+    http = requests.Session()
+    assert http.get(f"{live_server}/chat").status_code == 200
+    assert http.post(f"{live_server}/chat/api/start", json={}).status_code == 200
+    for text in INTAKE:
+        assert http.post(f"{live_server}/chat/api/messages", json={"text": text}).status_code == 200
+    manual = PDF + b"0" * (MAX_ATTACHMENT_BYTES - len(PDF))
+    response = http.post(
+        f"{live_server}/chat/api/uploads",
+        files={"files": ("คู่มืองานสารบรรณ.pdf", manual, "application/pdf")},
+        data={"text": "ตามคู่มือหน้า 12"},
+        headers=HEADERS,
+    )
+    assert response.status_code == 200, response.text
+    history = http.get(f"{live_server}/chat/api/messages?after=0.0").json()
+    url = next(m for m in history["messages"] if m["files"])["files"][0]["url"]
+    fetched = http.get(f"{live_server}{url}")
+    assert fetched.content == manual
+    assert requests.get(f"{live_server}{url}").status_code == 404  # no cookie
+    with runtime.db.transaction() as session:
+        assert session.scalars(select(Attachment.filename)).one() == "คู่มืองานสารบรรณ.pdf"
