@@ -19,6 +19,7 @@ which another origin's script can only send after a CORS preflight that we never
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -59,19 +60,21 @@ def _too_large() -> tuple[Response, int]:
     )
 
 
-def _read(parts: list[FileStorage]) -> tuple[list[tuple[str, bytes]], int]:
-    """(name, bytes) of each part, reading no more than one byte past the per-file limit; total bytes."""
-    read: list[tuple[str, bytes]] = []
-    total = 0
+def _sizes(parts: list[FileStorage]) -> list[int]:
+    """Each part's size, without reading it: the parser has spooled the parts to temporary files."""
+    sizes = []
     for part in parts:
-        data = part.stream.read(MAX_ATTACHMENT_BYTES + 1)
-        total += len(data)
-        read.append((part.filename or "", data))
-    return read, total
+        sizes.append(part.stream.seek(0, os.SEEK_END))
+        part.stream.seek(0)
+    return sizes
 
 
-def _store(user: str, key: str, text: str, files: list[uploads.CheckedFile]) -> tuple[int | None, list[dict[str, Any]]]:
-    """Files and event in one transaction; (the new event's id or None for a resend, what was kept)."""
+def _store(user: str, key: str, text: str, parts: list[FileStorage]) -> tuple[int | None, list[dict[str, Any]]]:
+    """Files and event in one transaction; (the new event's id or None for a resend, what was kept).
+
+    One file at a time is read, checked and inserted, so a request holds one file's bytes in memory,
+    not five; a file refused half-way (UploadRefused) rolls back those before it.
+    """
     runtime = _runtime()
     now = runtime.clock.now()
     try:
@@ -79,11 +82,22 @@ def _store(user: str, key: str, text: str, files: list[uploads.CheckedFile]) -> 
             stored = select(InboundEvent.id).where(InboundEvent.channel == "web", InboundEvent.event_key == key)
             if session.scalar(stored) is not None:
                 return None, []
-            ids = uploads.store(session, owner=user, files=files, now=now)
-            kept = [
-                {"id": upload_id, "name": f.filename, "type": f.content_type, "size": len(f.content), "kind": f.kind}
-                for upload_id, f in zip(ids, files, strict=True)
-            ]
+            kept = []
+            for part in parts:
+                checked = uploads.check(
+                    part.filename or "", part.stream.read(MAX_ATTACHMENT_BYTES + 1), max_bytes=MAX_ATTACHMENT_BYTES
+                )
+                upload_id = uploads.store(session, owner=user, file=checked, now=now)
+                kept.append(
+                    {
+                        "id": upload_id,
+                        "name": checked.filename,
+                        "type": checked.content_type,
+                        "size": len(checked.content),
+                        "kind": checked.kind,
+                    }
+                )
+                del checked
             payload = {"user": user, "kind": "attachment", "text": text, "uploads": kept}
             event, new = inbound.record(
                 session, channel="web", event_key=key, event_type="attachment", payload=payload, now=now
@@ -122,10 +136,10 @@ def register(bp: Blueprint) -> None:
         try:
             form, parts = request.form, request.files.getlist("files")
             unknown = (set(form) - _FIELDS) | (set(request.files) - {"files"})
-            received, total = _read(parts)
         except RequestEntityTooLarge:
             return _too_large()
-        upload_limit.record(runtime, user, files=0, sent_bytes=total)
+        sizes = _sizes(parts)
+        upload_limit.record(runtime, user, files=0, sent_bytes=sum(sizes))
         if unknown:
             return error("รูปแบบข้อมูลไม่ถูกต้อง", "expected the fields files, text and client_id only")
         if not parts:
@@ -140,16 +154,16 @@ def register(bp: Blueprint) -> None:
         if not CLIENT_ID.match(client_id):
             return error("client_id ไม่ถูกต้อง", "'client_id' must be 32 lowercase hex digits")
         try:
-            checked = [uploads.check(name, data, max_bytes=MAX_ATTACHMENT_BYTES) for name, data in received]
+            for part, size in zip(parts, sizes, strict=True):
+                uploads.check_size(part.filename or "", size, max_bytes=MAX_ATTACHMENT_BYTES)
+            event_id, kept = _store(user, f"{user}:{client_id}", text, parts)
         except uploads.TooLarge as exc:
             return jsonify(error=str(exc)), 413
         except uploads.NotAccepted as exc:
             return jsonify(error=str(exc)), 415
-        upload_limit.record(runtime, user, files=len(checked), sent_bytes=0)
-        try:
-            event_id, kept = _store(user, f"{user}:{client_id}", text, checked)
         except SQLAlchemyError:
             return error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
+        upload_limit.record(runtime, user, files=len(kept), sent_bytes=0)
         if event_id is not None:
             process_now(event_id)
         return jsonify(ok=True, files=[{"name": k["name"], "type": k["type"], "size": k["size"]} for k in kept])

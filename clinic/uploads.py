@@ -87,10 +87,8 @@ class CheckedFile:
 
 def check(filename: str, content: bytes, *, max_bytes: int) -> CheckedFile:
     """The file as we will keep it, or UploadRefused saying why not."""
+    check_size(filename, len(content), max_bytes=max_bytes)
     shown = clean_filename(filename) or "ไฟล์"
-    if len(content) > max_bytes:
-        limit = f"{max_bytes // (1024 * 1024)} MB"
-        raise TooLarge(f"ไฟล์ “{shown}” ใหญ่เกิน {limit} / The file “{shown}” is larger than {limit}")
     if not content:
         raise NotAccepted(f"ไฟล์ “{shown}” ว่างเปล่า / The file “{shown}” is empty")
     sniffed = _sniff(content, _extension(filename))
@@ -101,6 +99,14 @@ def check(filename: str, content: bytes, *, max_bytes: int) -> CheckedFile:
         )
     kind, content_type, extensions = sniffed
     return CheckedFile(kind, _named(filename, kind, extensions), content_type, content)
+
+
+def check_size(filename: str, size: int, *, max_bytes: int) -> None:
+    """TooLarge if `size` is over the limit: callers that know the size check it before reading the bytes."""
+    if size > max_bytes:
+        shown = clean_filename(filename) or "ไฟล์"
+        limit = f"{max_bytes // (1024 * 1024)} MB"
+        raise TooLarge(f"ไฟล์ “{shown}” ใหญ่เกิน {limit} / The file “{shown}” is larger than {limit}")
 
 
 def _sniff(content: bytes, extension: str) -> tuple[str, str, tuple[str, ...]] | None:
@@ -216,27 +222,24 @@ def content_disposition(disposition: str, filename: str, fallback: str) -> str:
     return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename or ascii_name, safe='')}"
 
 
-def store(session: Session, *, owner: str, files: list[CheckedFile], now: datetime) -> list[int]:
-    """Keep the files as attachments of no message yet, owned by `owner`; their ids in order."""
-    ids = []
-    for item in files:
-        statement = (
-            insert(Attachment)
-            .values(
-                message_id=None,
-                kind=item.kind,
-                filename=item.filename,
-                content_type=item.content_type,
-                size=len(item.content),
-                content=item.content,
-                source_ref="web",
-                uploaded_by=owner,
-                uploaded_at=now,
-            )
-            .returning(Attachment.id)
+def store(session: Session, *, owner: str, file: CheckedFile, now: datetime) -> int:
+    """Keep the file as an attachment of no message yet, owned by `owner`; its id."""
+    statement = (
+        insert(Attachment)
+        .values(
+            message_id=None,
+            kind=file.kind,
+            filename=file.filename,
+            content_type=file.content_type,
+            size=len(file.content),
+            content=file.content,
+            source_ref="web",
+            uploaded_by=owner,
+            uploaded_at=now,
         )
-        ids.append(session.execute(statement).scalar_one())
-    return ids
+        .returning(Attachment.id)
+    )
+    return int(session.execute(statement).scalar_one())
 
 
 def claim(session: Session, upload_id: int) -> Attachment:

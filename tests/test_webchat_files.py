@@ -204,7 +204,7 @@ def test_too_large_is_413_with_a_clear_error_and_keeps_nothing(client, runtime: 
 )
 def test_a_file_of_the_wrong_kind_is_refused(client, runtime: Runtime, name: str, content: bytes) -> None:  # type: ignore[no-untyped-def]
     at_the_question(client)
-    response = upload(client, (name, content))
+    response = upload(client, ("good.png", png()), (name, content))  # all or nothing: the good one goes too
     assert response.status_code == 415, response.json
     assert " / " in response.json["error"] and name in response.json["error"]
     assert count(runtime, Attachment) == 0
