@@ -328,3 +328,27 @@ def test_a_full_20_mb_file_goes_through_a_real_http_server(live_server: str, run
     assert requests.get(f"{live_server}{url}").status_code == 404  # no cookie
     with runtime.db.transaction() as session:
         assert session.scalars(select(Attachment.filename)).one() == "คู่มืองานสารบรรณ.pdf"
+
+
+def test_staff_download_a_thai_named_upload_over_real_http(live_server: str, runtime: Runtime) -> None:
+    """HTTP headers are Latin-1: the desk's download must carry a Thai name as RFC 6266 `filename*`."""
+    browser = requests.Session()
+    browser.get(f"{live_server}/chat")
+    browser.post(f"{live_server}/chat/api/start", json={})
+    for text in INTAKE:
+        browser.post(f"{live_server}/chat/api/messages", json={"text": text})
+    files = {"files": ("ทะเบียนหนังสือรับ.pdf", PDF, "application/pdf")}
+    assert browser.post(f"{live_server}/chat/api/uploads", files=files, headers=HEADERS).status_code == 200
+    with runtime.db.transaction() as session:
+        factories.staff_user(session, now=runtime.clock.now(), username="somsri")
+        attachment_id = session.scalars(select(Attachment.id)).one()
+    staff = requests.Session()
+    page = staff.get(f"{live_server}/login").text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    login = {"username": "somsri", "password": factories.PASSWORD, "csrf_token": token}
+    assert staff.post(f"{live_server}/login", data=login, allow_redirects=False).status_code == 302
+    download = staff.get(f"{live_server}/attachments/{attachment_id}", timeout=30)  # before the fix: it hung
+    assert download.status_code == 200 and download.content == PDF
+    assert download.headers["Content-Disposition"] == (
+        f"attachment; filename=\"attachment-{attachment_id}.pdf\"; filename*=UTF-8''{quote('ทะเบียนหนังสือรับ.pdf')}"
+    )
