@@ -22,7 +22,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, undefer
 
 from clinic.models import Attachment
@@ -259,3 +259,17 @@ def owned(session: Session, attachment_id: int, owner: str) -> Attachment | None
         .options(undefer(Attachment.content))
         .where(Attachment.id == attachment_id, Attachment.uploaded_by == owner)
     )
+
+
+def purge_unclaimed(session: Session, *, before: datetime, owner: str | None = None) -> int:
+    """Delete uploads no message took (sent before a topic was chosen) that arrived before `before`.
+
+    With `owner`, only that browser's: erasing a web requester must also remove the files that
+    never reached a ticket, which a walk through their tickets' messages does not find.
+    Returns how many were deleted.
+    """
+    condition = Attachment.message_id.is_(None) & (Attachment.uploaded_at < before)
+    if owner is not None:
+        condition = condition & (Attachment.uploaded_by == owner)
+    result = session.execute(delete(Attachment).where(condition))
+    return int(result.rowcount)  # type: ignore[attr-defined]  # a DELETE's CursorResult

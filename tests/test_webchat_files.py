@@ -352,3 +352,23 @@ def test_staff_download_a_thai_named_upload_over_real_http(live_server: str, run
     assert download.headers["Content-Disposition"] == (
         f"attachment; filename=\"attachment-{attachment_id}.pdf\"; filename*=UTF-8''{quote('ทะเบียนหนังสือรับ.pdf')}"
     )
+
+
+def test_uploads_no_ticket_took_can_be_purged_by_age_or_by_browser(client, app, runtime: Runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    client.get("/chat")
+    client.post("/chat/api/start", json={})
+    assert upload(client, ("early.png", png())).status_code == 200  # before the intake: no ticket takes it
+    other = app.test_client()
+    at_the_question(other)
+    assert upload(other, ("question.png", png())).status_code == 200  # opens a ticket: linked
+    clock.advance(timedelta(days=31))
+    later = app.test_client()
+    later.get("/chat")
+    later.post("/chat/api/start", json={})
+    assert upload(later, ("recent.png", png())).status_code == 200
+    with runtime.db.transaction() as session:
+        owner = session.scalars(select(Attachment.uploaded_by).where(Attachment.filename == "recent.png")).one()
+        assert uploads.purge_unclaimed(session, before=clock.now() - timedelta(days=30)) == 1
+        assert sorted(session.scalars(select(Attachment.filename))) == ["question.png", "recent.png"]
+        assert uploads.purge_unclaimed(session, before=clock.now() + timedelta(seconds=1), owner=owner) == 1
+        assert session.scalars(select(Attachment.filename)).all() == ["question.png"]
