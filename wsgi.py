@@ -9,12 +9,12 @@ import sys
 from typing import Any
 
 import redis
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, abort, g, jsonify, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from clinic import log_format
+from clinic import fonts, log_format
 from clinic.config import MAX_WEBHOOK_BYTES, Config, ConfigError
 from clinic.runtime import Runtime
 
@@ -79,6 +79,13 @@ def create_app(runtime: Runtime | None = None) -> Flask:
 
     bot.init_app(app)
     desk.init_app(app)
+
+    @app.get("/fonts/<name>")
+    def font(name: str):  # type: ignore[no-untyped-def]
+        # One copy of the typeface for the desk and the bot, which never import each other.
+        if name not in fonts.SERVED:
+            abort(404)
+        return send_from_directory(fonts.FONT_DIR, name, max_age=7 * 24 * 3600)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

@@ -9,7 +9,6 @@ conversation understands as a command (`bot/conversation.py`), exactly as if it 
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import logging
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont, features
 
 from bot.channel_error import ChannelApiError
 from bot.line_api import LineApi
+from clinic import fonts
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,8 @@ BUTTONS = (
 
 
 def font_path(weight: str) -> Path:
-    """Sarabun as shipped with the desk's static files (package data, also when installed).
-
-    Found through the package's location, without importing the desk's code.
-    """
-    spec = importlib.util.find_spec("desk")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the desk package (and its fonts) is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "static" / "fonts" / f"Sarabun-{weight}.ttf"
+    """Sarabun as the product ships it once for everything that draws Thai (`clinic.fonts`)."""
+    path = fonts.FONT_DIR / f"Sarabun-{weight}.ttf"
     if not path.is_file():
         raise FileNotFoundError(path)
     return path

@@ -7,30 +7,42 @@ staff's messages from the outbox (`channel='web'`), which the worker merely mark
 
 The JSON endpoints accept only `application/json` bodies of the documented shape; a
 cross-site form cannot send one, which together with SameSite cookies keeps them safe
-without a CSRF token.
+without a CSRF token. A file upload is multipart, which a cross-site form *can* send, so it
+also needs a header no form can set (`bot.webchat_files`); and every POST here is refused
+when the browser says it comes from another site (`Sec-Fetch-Site`, `Origin`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import processing, requesters
-from clinic import inbound
-from clinic.models import InboundEvent, OutboxMessage
+from clinic import inbound, uploads
+from clinic.models import InboundEvent, OutboxMessage, Ticket
 from clinic.runtime import Runtime
+from clinic.thaidate import format_datetime
+
+log = logging.getLogger(__name__)
 
 COOKIE = "clinic_chat"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 MAX_TEXT = 2000
 _CURSOR = re.compile(r"^(\d{1,12})\.(\d{1,12})$")
-_CLIENT_ID = re.compile(r"^[0-9a-f]{32}$")
+CLIENT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+# Web events that are the user's own words or files, shown back to them in the conversation.
+_SHOWN_EVENTS = ("text", "attachment")
 
 
 def _runtime() -> Runtime:
@@ -41,13 +53,13 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="clinic-webchat")
 
 
-def _web_user(create: bool) -> str | None:
+def web_user(create: bool) -> str | None:
     """The browser's web-chat id from its signed cookie; a new one if asked to create."""
     cookie = request.cookies.get(COOKIE)
     if cookie:
         try:
             value = _serializer().loads(cookie)
-            if isinstance(value, str) and _CLIENT_ID.match(value):
+            if isinstance(value, str) and CLIENT_ID.match(value):
                 return value
         except BadSignature:
             pass
@@ -57,8 +69,42 @@ def _web_user(create: bool) -> str | None:
     return g.new_web_user
 
 
-def _error(th: str, en: str, status: int = 400) -> tuple[Response, int]:
+def error(th: str, en: str, status: int = 400) -> tuple[Response, int]:
     return jsonify(error=f"{th} / {en}"), status
+
+
+def _from_another_site() -> bool:
+    """What the browser says about where a POST comes from (non-browser clients say nothing).
+
+    `Sec-Fetch-Site` first: every current browser sends it, and a reverse proxy that rewrites
+    the Host header does not change it. Older browsers send only `Origin`, compared with the
+    host asked for and with PUBLIC_BASE_URL's.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc not in (request.host, urlsplit(_runtime().config.base_url).netloc)
+
+
+def _when(moment: datetime) -> dict[str, str]:
+    """A message's time: ISO UTC for programs, Bangkok and Buddhist Era for people."""
+    return {"at": moment.isoformat(), "at_text": format_datetime(moment, _runtime().config.tz)}
+
+
+def _files(event_payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "url": url_for("bot.chat_attachment", attachment_id=int(item["id"])),
+            "name": item["name"],
+            "type": item["type"],
+            "size": item["size"],
+            "image": item["type"] in uploads.INLINE_IMAGES,
+        }
+        for item in event_payload.get("uploads", [])
+    ]
 
 
 def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
@@ -66,12 +112,13 @@ def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
     with runtime.db.transaction() as session:
         requester = requesters.find(session, "web", user)
         if requester is None:
-            return {"messages": [], "cursor": f"{after_in}.{after_out}"}
+            return {"messages": [], "cursor": f"{after_in}.{after_out}", "has_ticket": False}
+        has_ticket = session.scalar(select(Ticket.id).where(Ticket.requester_id == requester.id).limit(1)) is not None
         events = session.scalars(
             select(InboundEvent)
             .where(
                 InboundEvent.channel == "web",
-                InboundEvent.event_type == "text",
+                InboundEvent.event_type.in_(_SHOWN_EVENTS),
                 InboundEvent.id > after_in,
                 InboundEvent.event_key.startswith(f"{user}:"),
             )
@@ -84,7 +131,13 @@ def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
         ).all()
         items: list[tuple[Any, int, int, list[dict[str, Any]]]] = []
         for event in events:
-            message = {"id": f"i{event.id}", "from": "user", "text": event.payload.get("text", "")}
+            message = {
+                "id": f"i{event.id}",
+                "from": "user",
+                "text": event.payload.get("text", ""),
+                "files": _files(event.payload),
+                **_when(event.received_at),
+            }
             items.append((event.received_at, 0, event.id, [message]))
         for row in rows:
             sender = "staff" if row.kind == "reply" else "bot"
@@ -94,6 +147,8 @@ def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
                     "from": sender,
                     "text": part["text"],
                     "quick_replies": part.get("quick_replies") or [],
+                    "files": [],
+                    **_when(row.created_at),
                 }
                 for n, part in enumerate(row.payload)
             ]
@@ -101,7 +156,25 @@ def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
         items.sort(key=lambda item: (item[0], item[1], item[2]))
         new_in = max([e.id for e in events], default=after_in)
         new_out = max([r.id for r in rows], default=after_out)
-    return {"messages": [m for item in items for m in item[3]], "cursor": f"{new_in}.{new_out}"}
+    return {
+        "messages": [m for item in items for m in item[3]],
+        "cursor": f"{new_in}.{new_out}",
+        "has_ticket": has_ticket,
+    }
+
+
+def process_now(event_id: int) -> None:
+    """Process a stored web event in this request rather than wait for the worker.
+
+    The answer is then ready when the page asks; the job queued on commit finds the event
+    already claimed and does nothing. Had this request died first, that job (or the recovery
+    sweep) would process it instead: the event is stored either way, so a database failure here
+    does not make the request fail.
+    """
+    try:
+        processing.process(_runtime(), event_id)
+    except SQLAlchemyError:
+        log.exception("web event %s stored but not processed now; the worker will", event_id)
 
 
 def _submit(user: str, key: str, payload: dict[str, Any], event_type: str) -> None:
@@ -111,12 +184,16 @@ def _submit(user: str, key: str, payload: dict[str, Any], event_type: str) -> No
             session, channel="web", event_key=key, event_type=event_type, payload=payload, now=runtime.clock.now()
         )
         event_id = event.id
-    # Processed here rather than by the worker, so the answer is ready for the page at once;
-    # the queued job then finds the event already claimed and does nothing.
-    processing.process(runtime, event_id)
+    process_now(event_id)
 
 
 def register(bp: Blueprint) -> None:
+    @bp.before_request
+    def _refuse_other_sites() -> Any:
+        if request.method == "POST" and request.path.startswith("/chat/") and _from_another_site():
+            return error("ไม่รับคำขอจากเว็บไซต์อื่น", "cross-site request refused", 403)
+        return None
+
     @bp.after_app_request
     def _set_cookie(response: Response) -> Response:
         new_user = g.pop("new_web_user", None)
@@ -133,51 +210,51 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/chat")
     def chat_page() -> str:
-        _web_user(create=True)
+        web_user(create=True)
         return render_template("bot/chat.html")
 
     @bp.get("/chat/api/messages")
     def chat_messages() -> Any:
-        user = _web_user(create=False)
+        user = web_user(create=False)
         match = _CURSOR.match(request.args.get("after", "0.0"))
         if match is None:
-            return _error("ตัวชี้ตำแหน่งไม่ถูกต้อง", "bad 'after' cursor")
+            return error("ตัวชี้ตำแหน่งไม่ถูกต้อง", "bad 'after' cursor")
         if user is None:
-            return jsonify(messages=[], cursor="0.0")
+            return jsonify(messages=[], cursor="0.0", has_ticket=False)
         try:
             return jsonify(_history(user, int(match.group(1)), int(match.group(2))))
         except SQLAlchemyError:
-            return _error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
+            return error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
 
     @bp.post("/chat/api/start")
     def chat_start() -> Any:
-        user = _web_user(create=True)
+        user = web_user(create=True)
         assert user is not None
         try:
             _submit(user, f"{user}:start", {"user": user, "kind": "start"}, "start")
         except SQLAlchemyError:
-            return _error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
+            return error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
         return jsonify(ok=True)
 
     @bp.post("/chat/api/messages")
     def chat_send() -> Any:
         if not request.is_json:
-            return _error("ต้องส่งเป็น JSON", "expected an application/json body", 415)
+            return error("ต้องส่งเป็น JSON", "expected an application/json body", 415)
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or set(body) - {"text", "client_id"}:
-            return _error("รูปแบบข้อมูลไม่ถูกต้อง", 'expected {"text": ..., "client_id": ...}')
+            return error("รูปแบบข้อมูลไม่ถูกต้อง", 'expected {"text": ..., "client_id": ...}')
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
-            return _error("กรุณาพิมพ์ข้อความ", "'text' must be a non-empty string")
+            return error("กรุณาพิมพ์ข้อความ", "'text' must be a non-empty string")
         if len(text) > MAX_TEXT:
-            return _error(f"ข้อความยาวเกิน {MAX_TEXT} ตัวอักษร", f"'text' is longer than {MAX_TEXT} characters")
+            return error(f"ข้อความยาวเกิน {MAX_TEXT} ตัวอักษร", f"'text' is longer than {MAX_TEXT} characters")
         client_id = body.get("client_id", uuid.uuid4().hex)
-        if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
-            return _error("client_id ไม่ถูกต้อง", "'client_id' must be 32 lowercase hex digits")
-        user = _web_user(create=True)
+        if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+            return error("client_id ไม่ถูกต้อง", "'client_id' must be 32 lowercase hex digits")
+        user = web_user(create=True)
         assert user is not None
         try:
             _submit(user, f"{user}:{client_id}", {"user": user, "kind": "text", "text": text.strip()}, "text")
         except SQLAlchemyError:
-            return _error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
+            return error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
         return jsonify(ok=True)

@@ -253,12 +253,16 @@ class Message(Base):
 
 
 class Attachment(Base):
-    """An image or file a requester sent; the bytes live in the database so web and worker share them."""
+    """An image or file a requester sent; the bytes live in the database so web and worker share them.
+
+    A web-chat upload is stored before its event is processed, so for a moment (or for good, when
+    the conversation was not at a step that takes files) it belongs to no message yet.
+    """
 
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # image, file, video, audio
     filename: Mapped[str] = mapped_column(String(255), default="")
     content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
@@ -266,8 +270,12 @@ class Attachment(Base):
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     # Where the bytes are still to be fetched from (the channel's content API), if not yet downloaded.
     source_ref: Mapped[str] = mapped_column(String(255), default="")
+    # A web-chat upload: the browser (its `clinic_chat` cookie id) that sent it, the only one that may
+    # fetch it back, and when it arrived. Empty for files that came from LINE or Messenger.
+    uploaded_by: Mapped[str | None] = mapped_column(String(128))
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    message: Mapped[Message] = relationship(back_populates="attachments")
+    message: Mapped[Message | None] = relationship(back_populates="attachments")
 
 
 class InboundEvent(Base):

@@ -21,13 +21,13 @@ import secrets
 import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from clinic import audit
+from clinic import audit, uploads
 from clinic.models import (
     Attachment,
     ChatSession,
@@ -231,6 +231,10 @@ def erase(session: Session, requester: Requester, *, now: datetime, staff: Staff
     """Erase one requester (their right to erasure); audited without any of the erased data."""
     ticket_ids = session.scalars(select(Ticket.id).where(Ticket.requester_id == requester.id)).all()
     removed = Removed()
+    if requester.channel == "web":
+        # Files the web chat kept that never reached a ticket are found by their owner, not through messages.
+        removed.attachments += uploads.purge_unclaimed(session, before=now + timedelta(seconds=1),
+                                                       owner=requester.channel_user_id)  # fmt: skip
     removed.add(anonymise_tickets(session, ticket_ids))
     removed.add(anonymise_requester(session, requester))
     audit.record(session, now=now, action="requester.erase", staff=staff, target_type="requester",

@@ -25,7 +25,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from clinic import audit
-from clinic.models import InboundEvent, Message, Requester, Setting, StaffUser, Ticket
+from clinic.models import FINISHED_STATUSES, InboundEvent, Message, Requester, Setting, StaffUser, Ticket
 from clinic.requester_data import (
     ERASED_PREFIX,
     ERASED_TEXT,
@@ -101,14 +101,14 @@ def apply(session: Session, *, now: datetime, dry_run: bool = False) -> Removed:
 
     cutoff = _message_cutoff(now, rules.message_years)
     old_tickets = session.scalars(
-        select(Ticket.id).where(Ticket.status == "closed", Ticket.closed_at < cutoff,
+        select(Ticket.id).where(Ticket.status.in_(FINISHED_STATUSES), Ticket.closed_at < cutoff,
                                 or_(Ticket.subject != "", Ticket.id.in_(_tickets_with_text())))
     ).all()  # fmt: skip
     for start in range(0, len(old_tickets), BATCH):
         removed.add(anonymise_tickets(session, old_tickets[start : start + BATCH], dry_run=dry_run))
 
     # A requester goes when nothing of theirs is recent: no ticket still open or closed after the cutoff.
-    recent = select(Ticket.requester_id).where(or_(Ticket.status != "closed", Ticket.closed_at >= cutoff))
+    recent = select(Ticket.requester_id).where(or_(Ticket.status.not_in(FINISHED_STATUSES), Ticket.closed_at >= cutoff))
     stale = session.scalars(
         select(Requester).where(
             ~Requester.channel_user_id.startswith(ERASED_PREFIX),

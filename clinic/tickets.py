@@ -25,7 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clinic import audit, outbox, settings, sla, survey
+from clinic import audit, outbox, settings, sla, survey, uploads
 from clinic.models import (
     FINISHED_STATUSES,
     Attachment,
@@ -51,6 +51,8 @@ class NewAttachment:
     content_type: str = "application/octet-stream"
     content: bytes | None = None
     source_ref: str = ""
+    # A web-chat upload already stored (`clinic.uploads`): linked to the message, not copied.
+    upload_id: int | None = None
 
 
 def next_number(session: Session, posted_at: datetime) -> str:
@@ -95,6 +97,9 @@ def _add_message(
         delivery_status=delivery_status,
     )
     for item in attachments:
+        if item.upload_id is not None:
+            message.attachments.append(uploads.claim(session, item.upload_id))
+            continue
         message.attachments.append(
             Attachment(
                 kind=item.kind,

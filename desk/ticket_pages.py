@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from clinic import canned_answers, line_quota, settings, ticket_reads, tickets
+from clinic import canned_answers, line_quota, settings, ticket_reads, tickets, uploads
 from clinic.models import AgencyType, Attachment, StaffUser, Ticket, Topic
 from clinic.tickets import TicketError
 from desk.auth import requires
@@ -199,7 +199,10 @@ def attachment(attachment_id: int) -> Response:
     inline = content_type in INLINE_IMAGES
     response = Response(content, mimetype=content_type if inline else "application/octet-stream")
     disposition = "inline" if inline else "attachment"
-    response.headers.set("Content-Disposition", disposition, filename=filename or f"attachment-{attachment_id}")
+    # RFC 6266 `filename*`: a Thai name written raw would not survive the server's Latin-1 headers.
+    response.headers["Content-Disposition"] = uploads.content_disposition(
+        disposition, filename, fallback=f"attachment-{attachment_id}"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

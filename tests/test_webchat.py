@@ -71,7 +71,7 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(client, runtime: Runti
 
 def test_a_forged_cookie_is_not_trusted(client, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
     client.set_cookie("clinic_chat", "0123456789abcdef0123456789abcdef")
-    assert client.get("/chat/api/messages").json == {"messages": [], "cursor": "0.0"}
+    assert client.get("/chat/api/messages").json == {"messages": [], "cursor": "0.0", "has_ticket": False}
 
 
 def test_the_chat_page_takes_a_question_in_a_real_browser(  # type: ignore[no-untyped-def]
