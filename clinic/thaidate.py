@@ -5,6 +5,7 @@ Fiscal year 2569 (BE) runs from 1 Oct 2025 to 30 Sep 2026; its Q1 is Oct-Dec 202
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -106,3 +107,35 @@ def local_day_range_utc(first: date, last: date, tz: ZoneInfo = BANGKOK) -> tupl
     start = datetime.combine(first, time.min, tz).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tz).astimezone(UTC)
     return start, end
+
+
+def format_date_numeric(day: date | None) -> str:
+    """`25/11/2569`: a date as staff type it (day/month/Buddhist Era year)."""
+    if day is None:
+        return ""
+    return f"{day.day:02d}/{day.month:02d}/{be_year(day.year)}"
+
+
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\s*$")
+
+
+def parse_date_numeric(text: str) -> date | None:
+    """A date typed as dd/mm/yyyy in the Buddhist Era (`1/6/2526`); empty text is no date.
+
+    Thai digits are accepted. A year that looks like the Common Era (before 2400) is refused
+    rather than guessed: 1/6/2026 would otherwise be read as the year 1483.
+    """
+    text = (text or "").translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
+    if not text.strip():
+        return None
+    found = _NUMERIC_DATE.match(text)
+    problem = "ต้องเป็นวันที่แบบ วว/ดด/ปปปป (พ.ศ.) / The date must be dd/mm/yyyy in the Buddhist Era"
+    if found is None:
+        raise ValueError(problem)
+    day, month, year_be = (int(part) for part in found.groups())
+    if not 2400 <= year_be <= 2700:
+        raise ValueError(f"ปี {year_be} ต้องเป็นปี พ.ศ. / The year {year_be} must be a Buddhist Era year (e.g. 2569)")
+    try:
+        return date(year_be - BE_OFFSET, month, day)
+    except ValueError:
+        raise ValueError(f"ไม่มีวันที่ {text.strip()} / There is no such date: {text.strip()}") from None

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from clinic import canned_answers, settings, tickets
 from clinic.models import AgencyType, Attachment, StaffUser, Ticket, Topic
 from clinic.tickets import TicketError
+from desk import knowledge
 from desk.auth import requires
 from desk.current import runtime, staff_in
 from desk.deadline import deadline_of
@@ -62,7 +63,7 @@ def _context(session: Session, ticket: Ticket) -> dict[str, Any]:
 def show(number: str) -> str:
     with runtime().db.transaction() as session:
         ticket = _ticket(session, number)
-        return render_template("ticket.html", **_context(session, ticket))
+        return render_template("ticket.html", **_context(session, ticket), **knowledge.assist(session, ticket))
 
 
 @bp.get("/tickets/<number>/thread")
