@@ -4,7 +4,8 @@
   does not send the same text again, or knows what did not help);
 - the best published articles for the question, shown even when the ranker is not confident
   (a person judges), each with a plain strength;
-- the most similar closed tickets with their final answers (`clinic.similar_tickets`).
+- the most similar closed tickets with their final answers (`similar`, `clinic.similar_tickets`):
+  apart, because it searches every closed ticket and the page fetches it after it has loaded.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ class Suggestion:
 class Assist:
     shown: list[KnowledgeArticle]
     articles: list[Suggestion]
-    similar: list[SimilarTicket]
 
 
 def for_ticket(session: Session, ticket: Ticket) -> Assist:
@@ -52,4 +52,8 @@ def for_ticket(session: Session, ticket: Ticket) -> Assist:
     text = question if question.startswith(ticket.subject) else f"{ticket.subject}\n{question}"
     result = knowledge_search.search(session, text, limit=BEST_ARTICLES, topic_code=ticket.topic_code)
     articles = [Suggestion(hit, strength(hit.score), hit.key in shown_keys) for hit in result.hits]
-    return Assist(shown, articles, similar_tickets.for_ticket(session, ticket, limit=SIMILAR_TICKETS))
+    return Assist(shown, articles)
+
+
+def similar(session: Session, ticket: Ticket) -> list[SimilarTicket]:
+    return similar_tickets.for_ticket(session, ticket, limit=SIMILAR_TICKETS)

@@ -20,7 +20,7 @@ from clinic import thai_text, ticket_search
 from clinic.models import Message, Ticket
 from clinic.ticket_search import TicketFilter
 
-CANDIDATE_WORDS = 8  # words looked up (each is one search); the longest first, as a cheap guess at rarity
+CANDIDATE_WORDS = 6  # words looked up (each is one search); the longest first, as a cheap guess at rarity
 RAREST_WORDS = 5  # of those, the rarest that any closed ticket holds
 PER_WORD = 30  # tickets read per word
 _THAI_OR_LATIN = re.compile(r"[\u0e01-\u0e2ea-z]")

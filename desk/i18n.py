@@ -210,6 +210,7 @@ THAI: dict[str, str] = {
     "The question and the final answer become a draft for a supervisor to approve.": (
         "คำถามและคำตอบสุดท้ายจะเป็นร่างบทความให้หัวหน้างานอนุมัติ"
     ),
+    "Looking for similar closed tickets…": "กำลังค้นหาเรื่องที่ปิดแล้วที่คล้ายกัน…",
 }
 
 

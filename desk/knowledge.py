@@ -323,6 +323,18 @@ def from_ticket(number: str) -> Response:
     return redirect(url_for("knowledge.edit", key=key))
 
 
+@bp.get("/similar/<number>")
+@login_required
+def similar(number: str) -> tuple[str, int]:
+    """The assist panel's similar closed tickets, as a fragment the ticket page fetches once it has loaded."""
+    with runtime().db.transaction() as session:
+        ticket = tickets.get_by_number(session, number)
+        if ticket is None:
+            abort(404)
+        found = agent_assist.similar(session, ticket)
+        return render_template("kb/similar.html", ticket=ticket, similar=found), 200
+
+
 def assist(session: Session, ticket: Ticket) -> dict[str, Any]:
     """The agent-assist panel's context for the ticket page (`kb/assist.html`)."""
     return {"assist": agent_assist.for_ticket(session, ticket), "strength_labels": STRENGTH_LABELS,

@@ -99,6 +99,7 @@ def test_agent_assist_on_the_ticket_page(page: Page, live_server: str, runtime: 
     best = panel.locator('.kb-card[data-key="saraban-garuda"]').last
     expect(best).to_contain_text("ความตรงกับคำถาม")
     expect(panel.locator(f'.kb-similar[data-ticket="{earlier_number}"]')).to_contain_text("ครุฑสูง 3 ซม.")
+    page.locator("#kb-assist details").first.click()  # one answer opened in full
     _shoot(page, screenshots, "kb-assist")
 
     # One click: the article's answer and its reference land in the reply box.

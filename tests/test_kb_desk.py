@@ -201,6 +201,14 @@ def test_a_supervisor_approves_publishes_retires_and_an_edit_clears_the_approval
     assert _audit(runtime, "saraban-urgency") == ["kb.create", "kb.status", "kb.approve", "kb.update", "kb.status"]
 
 
+def test_the_pages_need_a_login(client, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    load_sample(runtime, vectors=False)
+    for path in ("/kb", "/kb/article/saraban-kinds", "/kb/new", "/kb/article/saraban-kinds/edit", "/kb/import",
+                 "/kb/export.csv", "/kb/similar/CL-2569-00001"):  # fmt: skip
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], path
+
+
 def test_forms_without_a_csrf_token_are_refused(app, runtime: Runtime, staff) -> None:  # type: ignore[no-untyped-def]
     load_sample(runtime, vectors=False)
     app.config["WTF_CSRF_ENABLED"] = True
@@ -325,9 +333,15 @@ def test_the_ticket_page_shows_shown_articles_best_articles_and_similar_closed_t
     assert "ความตรงกับคำถาม: สูง" in best and "ผู้ขอได้อ่านบทความนี้แล้ว" in best
     garuda = _article(runtime, "saraban-garuda")
     assert f'data-text="{escape(garuda.answer)}&#10;อ้างอิง: {escape(garuda.reference)}"' in best
-    similar = panel[panel.index("เรื่องที่ปิดแล้วที่คล้ายกัน") :]
+    # The similar closed tickets come as a fragment the page fetches once it has loaded.
+    assert f'data-url="/kb/similar/{number}"' in panel and "ครุฑสูง 3 ซม." not in panel
+    fragment = agent_client.get(f"/kb/similar/{number}")
+    similar = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in similar
     assert f'data-ticket="{earlier_number}"' in similar and "ครุฑสูง 3 ซม. ตามข้อ 71" in similar
     assert other_number not in similar and f'data-ticket="{number}"' not in similar
+    assert 'data-text="ครุฑสูง 3 ซม. ตามข้อ 71"' in similar
+    assert agent_client.get("/kb/similar/CL-0000-00000").status_code == 404
     assert "ทำเป็นร่างบทความ" not in panel  # only on a closed ticket
 
 
