@@ -20,12 +20,12 @@ from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clinic import audit
 from clinic.db import on_commit
-from clinic.models import KnowledgeArticle, Message, StaffUser, Ticket, Topic
+from clinic.models import AnswerOffer, AuditEntry, KnowledgeArticle, Message, StaffUser, Ticket, Topic
 
 STATUSES = ("draft", "published", "retired")
 CSV_HEADER = ("key", "topic", "title", "questions", "answer", "reference")
@@ -34,7 +34,8 @@ MAX_TITLE = 200
 MAX_ANSWER = 5000
 MAX_REFERENCE = 300
 MAX_QUESTIONS = 4000
-_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+# At most 40 characters: the key is the audit trail's target id (`audit_entries.target_id`, 40).
+_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
 
 class KnowledgeError(ValueError):
@@ -74,8 +75,8 @@ def check(session: Session, fields: ArticleFields) -> ArticleFields:
     key = fields.key.strip().lower()
     if not _KEY.match(key):
         raise KnowledgeError(
-            f"รหัสบทความ {key!r} ต้องเป็นอักษรอังกฤษตัวเล็ก ตัวเลข และ - ยาว 2-80 ตัว / "
-            "The key must be 2-80 lower-case letters, digits or hyphens"
+            f"รหัสบทความ {key!r} ต้องเป็นอักษรอังกฤษตัวเล็ก ตัวเลข และ - ยาว 2-40 ตัว / "
+            "The key must be 2-40 lower-case letters, digits or hyphens"
         )
     topic = _topics(session).get(fields.topic.strip())
     if topic is None:
@@ -377,3 +378,71 @@ def counts(session: Session) -> dict[str, int]:
     found: dict[str, Any] = {status: 0 for status in STATUSES}
     found.update({status: count for status, count in rows})
     return found
+
+
+# --- reading, for the desk -----------------------------------------------------------------
+
+MAX_FILTER_TEXT = 200
+
+
+def find(
+    session: Session, *, status: str = "", topic: str = "", text: str = "", limit: int = 500
+) -> list[KnowledgeArticle]:
+    """Articles by status and topic, and whose key, title, sample questions or answer contain `text`.
+
+    A plain filter (substring, any status) for the desk's list; ranking questions against the
+    published articles is `knowledge_search.search`.
+    """
+    if status and status not in STATUSES:
+        raise KnowledgeError(f"ไม่รู้จักสถานะ {status!r} / Unknown status {status!r}")
+    if len(text) > MAX_FILTER_TEXT:
+        raise KnowledgeError(
+            f"คำค้นยาวเกิน {MAX_FILTER_TEXT} ตัวอักษร / The search text is over {MAX_FILTER_TEXT} characters"
+        )
+    statement = select(KnowledgeArticle)
+    if status:
+        statement = statement.where(KnowledgeArticle.status == status)
+    if topic:
+        statement = statement.where(KnowledgeArticle.topic_code == topic)
+    if text.strip():
+        escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        columns = (KnowledgeArticle.key, KnowledgeArticle.title, KnowledgeArticle.questions, KnowledgeArticle.answer)
+        statement = statement.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+    statement = statement.order_by(KnowledgeArticle.topic_code, KnowledgeArticle.key).limit(limit)
+    return list(session.scalars(statement).unique())
+
+
+def history(session: Session, key: str) -> list[AuditEntry]:
+    """The article's audit trail, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.target_type == "kb", AuditEntry.target_id == key)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+    )
+
+
+def shown_for_ticket(session: Session, ticket: Ticket) -> list[KnowledgeArticle]:
+    """The articles the requester was shown in the chat before asking staff, best first, without repeats."""
+    keys: list[str] = []
+    for offer in session.scalars(
+        select(AnswerOffer).where(AnswerOffer.ticket_id == ticket.id).order_by(AnswerOffer.id)
+    ):
+        keys += [key for key in offer.article_keys or [] if key not in keys]
+    if not keys:
+        return []
+    found = {a.key: a for a in session.scalars(select(KnowledgeArticle).where(KnowledgeArticle.key.in_(keys))).unique()}
+    return [found[key] for key in keys if key in found]
+
+
+def may_edit(staff: StaffUser, article: KnowledgeArticle | None) -> bool:
+    """Supervisors and admins edit any article; an agent proposes: a new draft, or changes to a draft.
+
+    A published text reaches requesters, so only a supervisor changes it (and the change clears
+    the approval); publishing, retiring, approving and importing are supervisors' too.
+    """
+    if staff.role in ("supervisor", "admin"):
+        return True
+    return article is None or article.status == "draft"

@@ -283,6 +283,88 @@ THAI: dict[str, str] = {
     "agency": "หน่วยงาน",
     "deadline": "กำหนดเวลา",
     "Cumulative since 1 Nov 2563": "สะสมตั้งแต่ 1 พ.ย. 2563",
+    # The knowledge base (desk/knowledge.py, desk/templates/kb/)
+    "Knowledge base": "คลังความรู้",
+    "Draft": "ร่าง",
+    "Published": "เผยแพร่",
+    "High": "สูง",
+    "Medium": "กลาง",
+    "Low": "ต่ำ",
+    "Match": "ความตรงกับคำถาม",
+    "Sample questions": "ตัวอย่างคำถาม",
+    "Answer": "คำตอบ",
+    "Reference": "อ้างอิง",
+    "Effective date": "วันที่มีผล",
+    "Key": "รหัสบทความ",
+    "Starter, review before use": "ตั้งต้น ตรวจก่อนใช้",
+    "Starter content shipped with the product: check it against the regulation, then approve it.": (
+        "เนื้อหาตั้งต้นที่มากับระบบ ตรวจกับตัวระเบียบก่อนแล้วจึงอนุมัติ"
+    ),
+    "Approved by": "อนุมัติโดย",
+    "Not approved": "ยังไม่อนุมัติ",
+    "Approved": "อนุมัติ",
+    "Approve": "อนุมัติ",
+    "and publish": "และเผยแพร่",
+    "Publish": "เผยแพร่",
+    "Back to draft": "กลับเป็นร่าง",
+    "Created": "สร้างบทความ",
+    "Edited": "แก้ไข",
+    "Edit": "แก้ไข",
+    "Edit article": "แก้ไขบทความ",
+    "New article": "เพิ่มบทความ",
+    "Save draft": "บันทึกร่าง",
+    "Actions": "การดำเนินการ",
+    "History": "ประวัติการแก้ไข",
+    "Updated": "แก้ไขล่าสุด",
+    "version": "ฉบับที่",
+    "From ticket": "จากเรื่อง",
+    "Import": "นำเข้า",
+    "Import CSV": "นำเข้า CSV",
+    "Export CSV": "ส่งออก CSV",
+    "CSV file": "ไฟล์ CSV",
+    "No articles match.": "ไม่มีบทความที่ตรงกับเงื่อนไข",
+    "Search by question, as a requester would ask": "ค้นด้วยคำถาม แบบที่ผู้ขอคำปรึกษาถาม",
+    "e.g. how tall is the Garuda on a letter": "เช่น ตราครุฑบนหนังสือสูงกี่เซนติเมตร",
+    "Ranked published articles first, then every article containing the words.": (
+        "บทความที่เผยแพร่แล้วเรียงตามความตรงกับคำถามก่อน ตามด้วยบทความทุกสถานะที่มีคำค้นนี้"
+    ),
+    "A new article is a draft until a supervisor approves it.": "บทความใหม่เป็นร่างจนกว่าหัวหน้างานจะอนุมัติ",
+    "Saving a change clears the approval; a supervisor approves the new text.": (
+        "เมื่อบันทึกการแก้ไข การอนุมัติเดิมจะถูกยกเลิก หัวหน้างานต้องอนุมัติข้อความใหม่"
+    ),
+    "Lower-case English letters, digits and -; cannot be changed later": ("อักษรอังกฤษตัวเล็ก ตัวเลข และ - แก้ภายหลังไม่ได้"),
+    "dd/mm/yyyy (B.E.)": "วว/ดด/ปปปป (พ.ศ.)",
+    "Buddhist Era, e.g. 25/05/2564; may be empty": "ปี พ.ศ. เช่น 25/05/2564 เว้นว่างได้",
+    "one per line, in the words staff would type": "บรรทัดละหนึ่งคำถาม ใช้ถ้อยคำแบบที่เจ้าหน้าที่พิมพ์",
+    "plain text, the answer first; sent as it is in the chat": "ข้อความธรรมดา ขึ้นต้นด้วยคำตอบ ส่งในแชตตามนี้",
+    "regulation, year and clause": "ระเบียบ ปี และข้อ",
+    "Only published articles answer in the chat. Editing the text clears the approval.": (
+        "เฉพาะบทความที่เผยแพร่แล้วจึงตอบในแชต การแก้ไขข้อความจะยกเลิกการอนุมัติ"
+    ),
+    "Supervisors edit, publish and approve articles.": "หัวหน้างานเป็นผู้แก้ไข เผยแพร่ และอนุมัติบทความ",
+    "Nothing was imported. Fix these lines and upload the file again:": (
+        "ยังไม่ได้นำเข้าข้อมูลใด ๆ แก้บรรทัดต่อไปนี้แล้วอัปโหลดอีกครั้ง:"
+    ),
+    "UTF-8 CSV (in Excel: CSV UTF-8), at most 2 MB, with the header:": (
+        "ไฟล์ CSV แบบ UTF-8 (ใน Excel เลือก CSV UTF-8) ไม่เกิน 2 MB หัวตารางเป็น:"
+    ),
+    "An existing key is updated; imported articles are published. One bad line and nothing is saved.": (
+        "รหัสที่มีอยู่แล้วจะถูกแก้ไข บทความที่นำเข้าจะเผยแพร่ทันที หากมีบรรทัดผิดแม้บรรทัดเดียวจะไม่บันทึกอะไรเลย"
+    ),
+    "Help from the knowledge base": "ตัวช่วยตอบจากคลังความรู้",
+    "Shown to the requester in the chat": "บทความที่ผู้ขอได้อ่านในแชตแล้ว",
+    "The requester was shown this": "ผู้ขอได้อ่านบทความนี้แล้ว",
+    "Articles for this question": "บทความที่ตรงกับคำถามนี้",
+    "No published article matches this question.": "ไม่มีบทความที่เผยแพร่ตรงกับคำถามนี้",
+    "Similar closed tickets": "เรื่องที่ปิดแล้วที่คล้ายกัน",
+    "No similar closed ticket yet.": "ยังไม่มีเรื่องที่ปิดแล้วที่คล้ายกัน",
+    "Final answer": "คำตอบสุดท้าย",
+    "Insert into reply": "แทรกในคำตอบ",
+    "Make a draft article": "ทำเป็นร่างบทความ",
+    "The question and the final answer become a draft for a supervisor to approve.": (
+        "คำถามและคำตอบสุดท้ายจะเป็นร่างบทความให้หัวหน้างานอนุมัติ"
+    ),
+    "Looking for similar closed tickets…": "กำลังค้นหาเรื่องที่ปิดแล้วที่คล้ายกัน…",
 }
 
 

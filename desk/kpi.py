@@ -54,9 +54,11 @@ def _day(raw: str, name: str) -> date:
     """A day from the page's fields (`26/11/2569`, Buddhist Era) or a link (`2026-11-26`)."""
     if "/" in raw:
         try:
-            return thaidate.parse_date_be(raw)
+            day = thaidate.parse_date_numeric(raw)
         except ValueError as exc:
             raise kpi.KpiError(str(exc)) from None
+        if day is not None:
+            return day
     return kpi.parse_day(raw, name)
 
 

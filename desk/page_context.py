@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from clinic import staff_alerts
 from clinic.models import Message, StaffAlert, StaffUser
-from clinic.thaidate import format_date_be_numeric, format_datetime, format_datetime_en_be, format_duration_th
+from clinic.thaidate import format_date_numeric, format_datetime, format_datetime_en_be, format_duration_th
 from desk.current import runtime
 from desk.i18n import code_label, current_language, label, translate
 
@@ -70,4 +70,4 @@ def register(app: Flask) -> None:
 
     app.jinja_env.filters["bangkok"] = bangkok
     app.jinja_env.filters["duration"] = format_duration_th
-    app.jinja_env.globals["be_day"] = format_date_be_numeric
+    app.jinja_env.globals["be_day"] = format_date_numeric

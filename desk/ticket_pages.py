@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from clinic import canned_answers, line_quota, settings, ticket_reads, tickets, uploads
 from clinic.models import AgencyType, Attachment, StaffUser, Ticket, Topic
 from clinic.tickets import TicketError
+from desk import knowledge
 from desk.auth import requires
 from desk.current import runtime, staff_in
 from desk.deadline import deadline_of
@@ -66,7 +67,7 @@ def show(number: str) -> str:
     with rt.db.transaction() as session:
         ticket = _ticket(session, number)
         ticket_reads.record(session, staff_in(session), ticket, now=rt.clock.now())
-        return render_template("ticket.html", **_context(session, ticket))
+        return render_template("ticket.html", **_context(session, ticket), **knowledge.assist(session, ticket))
 
 
 @bp.get("/tickets/<number>/thread")
