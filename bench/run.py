@@ -45,7 +45,7 @@ from bench.line_events import many_signed
 from bench.processes import Gunicorn, SlowFakeApi, Worker
 
 RESULTS = Path(__file__).with_name("results")
-PARTS = ("intake", "e2e", "sla", "kpi", "inbox")
+PARTS = ("intake", "e2e", "sla", "kpi", "inbox", "answers")
 CHANNEL_SECRET = "bench-channel-secret"
 WEB_WORKERS, WEB_THREADS = 2, 8
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -521,12 +521,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def part_answers(bench: Bench) -> None:
+    """The knowledge base: the evaluation set's held-out third, search latency, the answer's time in the chat."""
+    from bench import answers
+
+    answers.part(bench)
+
+
 PART_FUNCTIONS: dict[str, Callable[[Bench], None]] = {
     "intake": part_intake,
     "e2e": part_e2e,
     "sla": part_sla,
     "kpi": part_kpi,
     "inbox": part_inbox,
+    "answers": part_answers,
 }
 
 

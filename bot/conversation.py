@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.choices import Choice, NameMatch, agency_label, by_name, by_number_or_label, normalize, short_label
-from clinic import answer_offers, knowledge_search, outbox, privacy, settings, staff_link, survey, tickets
+from clinic import answer_offers, knowledge, knowledge_search, outbox, privacy, settings, staff_link, survey, tickets
 from clinic.knowledge_search import Hit
 from clinic.models import Agency, AgencyType, AnswerOffer, ChatSession, Requester, Ticket, Topic
 from clinic.runtime import runtime_of
@@ -768,13 +768,12 @@ def _on_offer(turn: _Turn) -> None:
         return
     titles = _titles(turn.session, list(offer.article_keys))
     chosen = next((key for key, title in titles.items() if typed and normalize(title) == typed), None)
-    if chosen is not None:
-        result = knowledge_search.search(turn.session, titles[chosen], limit=5)
-        hit = next((h for h in result.hits if h.key == chosen), None)
-        if hit is not None:
-            turn.update(showing=chosen)
-            _show_article(turn, hit, offer)
-            return
+    article = knowledge.get(turn.session, chosen) if chosen is not None else None
+    if article is not None and article.status == "published":
+        turn.update(showing=article.key)
+        _show_article(turn, Hit(article.key, article.title, article.topic_code, article.answer, article.reference,
+                                score=0.0, bm25=0.0, similarity=0.0), offer)  # fmt: skip
+        return
     # Ask staff, or anything else that is not a button: the ticket opens now, nothing the user sent is lost.
     follow_up = "" if typed in ASK_STAFF_WORDS else incoming.text
     ticket = answer_offers.ask_staff(
