@@ -1,8 +1,13 @@
-"""Finding tickets: the filters of the desk's inbox and the JSON API, Thai-friendly search, pages.
+"""Finding tickets: the filters of the desk's inbox and the JSON API, ranked Thai search, pages.
 
-Thai writes words without spaces, so a word-based full-text index would miss a word
-inside a sentence; a substring match (LIKE / ILIKE '%…%') over the subject and the
-question and answer texts finds it on SQLite and PostgreSQL alike.
+A search text is segmented by `clinic.thai_text` (the segmentation the index was built with,
+`clinic.ticket_index`) and matched against the full-text index: PostgreSQL's `simple` tsquery
+over the GIN-indexed tsvector, ranked by ts_rank; SQLite's FTS5, ranked by bm25. Tickets with
+all the words come first, most relevant first; if no ticket has them all, those with any of
+them. Segmentation can cut a sentence differently from the way a search was typed, and a
+ticket number or half an English word is no word at all, so a substring match over the
+ticket's normalised text is added after the ranked hits: nothing a substring search found is
+lost. Without a search text the order is the deadline's (open tickets) or newest first.
 """
 
 from __future__ import annotations
@@ -12,16 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
-from clinic import sla
-from clinic.models import CHANNELS, AgencyType, Message, StaffUser, Ticket, Topic
+from clinic import sla, thai_text
+from clinic.models import CHANNELS, AgencyType, StaffUser, Ticket, TicketSearchDoc, Topic
 from clinic.runtime import runtime_of
 
 STATUSES = ("active", "open", "answered", "closed", "all")  # active: not closed
 MAX_QUERY = 200
 MAX_PER_PAGE = 100
+MAX_TERMS = 32  # words of a search text given to the full-text index; a 200-character text rarely has more
 
 
 class SearchError(ValueError):
@@ -97,11 +103,73 @@ def check(session: Session, wanted: TicketFilter) -> TicketFilter:
             raise SearchError(f"ไม่รู้จักเจ้าหน้าที่ {wanted.assignee!r} / Unknown staff member {wanted.assignee!r}")
     if len(wanted.q) > MAX_QUERY:
         raise SearchError(f"คำค้นยาวเกิน {MAX_QUERY} ตัวอักษร / The search text is over {MAX_QUERY} characters")
+    if "\x00" in wanted.q:
+        raise SearchError("คำค้นมีอักขระที่ใช้ไม่ได้ (NUL) / The search text contains a NUL character")
     return wanted
 
 
-def _statement(wanted: TicketFilter) -> Select[Any]:
-    conditions = []
+def _dedupe(words: list[str]) -> list[str]:
+    return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+def query_words(q: str) -> tuple[list[str], list[str]]:
+    """The words every hit must have, and the words any hit may have (for the fallback).
+
+    A compound domain term is required through its parts, because a ticket that wrote it with a
+    space has the parts but not the compound; the compound still counts in the fallback.
+    """
+    content = thai_text.words(q)
+    required = [w for w in content if thai_text.segmented(w) == w]  # a compound segments into itself + parts
+    if not required:  # only particles or function words: search for them as typed
+        required = thai_text.tokenize(q)
+    return _dedupe(required), _dedupe(content or required)
+
+
+def _fts5_query(words: list[str], *, every: bool) -> str:
+    """An FTS5 query of quoted strings: inside quotes FTS5 has no operators, so nothing typed is syntax."""
+    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+    return (" AND " if every else " OR ").join(quoted)
+
+
+def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> Subquery:
+    """(ticket_id, phrase, score) of the tickets whose document matches, higher = more relevant.
+
+    `phrase` is 1 when the document has the search's words side by side in its order: compared on
+    the segmented text, so `หนังสือรับ` and `หนังสือ รับ` typed either way find the same phrase.
+    """
+    pattern = like_pattern(phrase)
+    if session.get_bind().dialect.name == "postgresql":
+        simple = literal_column("'simple'::regconfig")
+        query: ColumnElement[Any] = func.plainto_tsquery(simple, " ".join(words))
+        if not every:
+            query = func.plainto_tsquery(simple, words[0])
+            for word in words[1:]:
+                query = query.op("||")(func.plainto_tsquery(simple, word))
+        vector = literal_column("ticket_search_docs.words_tsv")
+        return (
+            select(
+                TicketSearchDoc.ticket_id.label("ticket_id"),
+                case((TicketSearchDoc.words.like(pattern, escape="\\"), 1), else_=0).label("phrase"),
+                func.ts_rank(vector, query, 1).label("score"),
+            )
+            .where(vector.op("@@")(query))
+            .subquery("ranked")
+        )
+    match = text("ticket_search_fts MATCH :fts_query").bindparams(fts_query=_fts5_query(words, every=every))
+    return (
+        select(
+            literal_column("ticket_search_fts.rowid").label("ticket_id"),
+            case((literal_column("ticket_search_fts.words").like(pattern, escape="\\"), 1), else_=0).label("phrase"),
+            (-func.bm25(literal_column("ticket_search_fts"))).label("score"),
+        )
+        .select_from(text("ticket_search_fts"))
+        .where(match)
+        .subquery("ranked")
+    )
+
+
+def _conditions(wanted: TicketFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if wanted.status == "active":
         conditions.append(Ticket.status != "closed")
     elif wanted.status != "all":
@@ -116,29 +184,50 @@ def _statement(wanted: TicketFilter) -> Select[Any]:
         conditions.append(Ticket.assignee_id.is_(None))
     elif wanted.assignee:
         conditions.append(Ticket.assignee.has(StaffUser.username == wanted.assignee))
-    if wanted.q:
-        pattern = like_pattern(wanted.q)
-        in_thread = exists().where(
-            Message.ticket_id == Ticket.id,
-            Message.kind.in_(("inbound", "outbound")),
-            Message.body.ilike(pattern, escape="\\"),
-        )
-        conditions.append(
-            or_(Ticket.subject.ilike(pattern, escape="\\"), Ticket.number.ilike(pattern, escape="\\"), in_thread)
-        )
-    return select(Ticket).where(and_(True, *conditions))
+    return conditions
+
+
+def _substring(q: str) -> ColumnElement[bool]:
+    """The ticket's normalised text (number, subject, thread) contains the search text as typed."""
+    pattern = like_pattern(thai_text.normalize(q))
+    return exists().where(TicketSearchDoc.ticket_id == Ticket.id, TicketSearchDoc.plain.like(pattern, escape="\\"))
+
+
+def _statement(session: Session, wanted: TicketFilter) -> tuple[Select[Any], Subquery | None]:
+    """The filtered tickets, and when there is a search text the ranked hits they are joined with."""
+    conditions = _conditions(wanted)
+    if not wanted.q:
+        return select(Ticket).where(and_(True, *conditions)), None
+    required, optional = query_words(wanted.q)
+    if not required:  # punctuation only: a substring match is all there is
+        return select(Ticket).where(and_(True, *conditions, _substring(wanted.q))), None
+    phrase = thai_text.segmented(wanted.q)
+    ranked = _ranked(session, required, every=True, phrase=phrase)
+    all_words = select(Ticket.id).join(ranked, ranked.c.ticket_id == Ticket.id).where(*conditions).limit(1)
+    if session.scalar(all_words) is None:
+        ranked = _ranked(session, optional, every=False, phrase=phrase)
+    statement = (
+        select(Ticket)
+        .outerjoin(ranked, ranked.c.ticket_id == Ticket.id)
+        .where(and_(True, *conditions), or_(ranked.c.ticket_id.is_not(None), _substring(wanted.q)))
+    )
+    return statement, ranked
 
 
 def search(session: Session, wanted: TicketFilter, *, page: int = 1, per_page: int = 25) -> TicketPage:
-    """Tickets matching the filter: deadline first while they are open, newest first once closed."""
+    """Tickets matching the filter: most relevant first when searching (substring-only matches after the
+    ranked ones); otherwise deadline first while they are open, newest first once closed."""
     check(session, wanted)
     page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
-    statement = _statement(wanted)
+    statement, ranked = _statement(session, wanted)
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    order: list[Any] = []
+    if ranked is not None:
+        order = [ranked.c.score.is_(None), ranked.c.phrase.desc(), ranked.c.score.desc()]
     if wanted.status in ("active", "open", "answered"):
-        statement = statement.order_by(Ticket.due_at, Ticket.id)
+        statement = statement.order_by(*order, Ticket.due_at, Ticket.id)
     else:
-        statement = statement.order_by(Ticket.posted_at.desc(), Ticket.id.desc())
+        statement = statement.order_by(*order, Ticket.posted_at.desc(), Ticket.id.desc())
     items: list[Ticket] = list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)).unique())
     return TicketPage(items, page, per_page, total)
 
