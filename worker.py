@@ -1,7 +1,8 @@
 """The RQ worker, with RQ's scheduler, and the clock tick that drives the sweeps.
 
 Run: `python -m worker` (or `clinic worker`). On start it rebuilds the SLA queue from
-the database, so a flushed or replaced Redis loses no deadline.
+the database, so a flushed or replaced Redis loses no deadline, and (in the background)
+adds to the search index any ticket that has none (tickets older than the index).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 import redis
 from rq import SimpleWorker
 
-from clinic import sla
+from clinic import sla, thai_text, ticket_index
 from clinic.config import Config, ConfigError
 from clinic.launcher import check_redis
 from clinic.runtime import Runtime, redis_url, set_runtime
@@ -34,6 +35,19 @@ def _tick_loop(runtime: Runtime, stop: threading.Event) -> None:
         stop.wait(TICK_SECONDS)
 
 
+def _index_missing_tickets(runtime: Runtime) -> None:
+    """Load the Thai dictionary before the first ticket needs it, then index tickets that have no document."""
+    try:
+        thai_text.segmented("หนังสือ")
+        with runtime.db.transaction() as session:
+            missing = ticket_index.missing(session)
+        if missing:
+            log.info("search index: indexing %d tickets that have no document", missing)
+            log.info("search index: %d tickets indexed", ticket_index.rebuild(runtime.db, only_missing=True))
+    except Exception:  # noqa: BLE001 - the index can be rebuilt by hand; the worker must keep serving
+        log.exception("search index: indexing the missing tickets failed; run `clinic search rebuild`")
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -47,6 +61,7 @@ def main() -> int:
     rebuilt = sla.rebuild(runtime)
     log.info("SLA queue rebuilt from the database: %d open tickets", rebuilt)
 
+    threading.Thread(target=_index_missing_tickets, args=(runtime,), name="clinic-index", daemon=True).start()
     stop = threading.Event()
     threading.Thread(target=_tick_loop, args=(runtime, stop), name="clinic-tick", daemon=True).start()
     # SimpleWorker runs jobs in this process: our jobs are short database work, and

@@ -139,13 +139,13 @@ def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> 
     """
     pattern = like_pattern(phrase)
     if session.get_bind().dialect.name == "postgresql":
-        simple = literal_column("'simple'::regconfig")
+        simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
         query: ColumnElement[Any] = func.plainto_tsquery(simple, " ".join(words))
         if not every:
             query = func.plainto_tsquery(simple, words[0])
             for word in words[1:]:
                 query = query.op("||")(func.plainto_tsquery(simple, word))
-        vector = literal_column("ticket_search_docs.words_tsv")
+        vector: ColumnElement[Any] = literal_column("ticket_search_docs.words_tsv")
         return (
             select(
                 TicketSearchDoc.ticket_id.label("ticket_id"),
