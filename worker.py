@@ -38,7 +38,7 @@ def _tick_loop(runtime: Runtime, stop: threading.Event) -> None:
 def _index_missing_tickets(runtime: Runtime) -> None:
     """Load the Thai dictionary before the first ticket needs it, then index tickets that have no document."""
     try:
-        thai_text.segmented("หนังสือ")
+        thai_text.segmented("หนังสือภายนอก")  # a compound: loads both dictionaries (seconds, once)
         with runtime.db.transaction() as session:
             missing = ticket_index.missing(session)
         if missing:

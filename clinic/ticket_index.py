@@ -35,12 +35,19 @@ class Document:
     plain: str  # normalised text, for substring matches
 
 
-def document(number: str, subject: str, bodies: Iterable[str], *, segment: Segmenter = segmented) -> Document:
-    """The index document of a ticket; each part is segmented on its own (the bench passes a cached segmenter)."""
+def document(
+    number: str,
+    subject: str,
+    bodies: Iterable[str],
+    *,
+    segment: Segmenter = segmented,
+    normal: Segmenter = normalize,
+) -> Document:
+    """The index document of a ticket; each part is segmented on its own (the bench passes cached functions)."""
     parts = [number, subject, *bodies]
     return Document(
         words=" ".join(w for w in (segment(p) for p in parts) if w),
-        plain=" ".join(p for p in (normalize(p) for p in parts) if p),
+        plain=" ".join(p for p in (normal(p) for p in parts) if p),
     )
 
 

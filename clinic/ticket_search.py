@@ -17,7 +17,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    case,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from clinic import sla, thai_text
@@ -137,8 +150,12 @@ def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> 
     `phrase` is 1 when the document has the search's words side by side in its order: compared on
     the segmented text, so `หนังสือรับ` and `หนังสือ รับ` typed either way find the same phrase.
     """
-    pattern = like_pattern(phrase)
-    if session.get_bind().dialect.name == "postgresql":
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    text_column: Any = TicketSearchDoc.words if postgresql else literal_column("ticket_search_fts.words")
+    side_by_side: ColumnElement[Any] = case((text_column.like(like_pattern(phrase), escape="\\"), 1), else_=0)
+    if len(phrase.split()) <= 1:  # one word: every hit has it, and reading each document would only cost time
+        side_by_side = literal_column("1")
+    if postgresql:
         simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
         query: ColumnElement[Any] = func.plainto_tsquery(simple, " ".join(words))
         if not every:
@@ -149,7 +166,7 @@ def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> 
         return (
             select(
                 TicketSearchDoc.ticket_id.label("ticket_id"),
-                case((TicketSearchDoc.words.like(pattern, escape="\\"), 1), else_=0).label("phrase"),
+                side_by_side.label("phrase"),
                 func.ts_rank(vector, query, 1).label("score"),
             )
             .where(vector.op("@@")(query))
@@ -159,7 +176,7 @@ def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> 
     return (
         select(
             literal_column("ticket_search_fts.rowid").label("ticket_id"),
-            case((literal_column("ticket_search_fts.words").like(pattern, escape="\\"), 1), else_=0).label("phrase"),
+            side_by_side.label("phrase"),
             (-func.bm25(literal_column("ticket_search_fts"))).label("score"),
         )
         .select_from(text("ticket_search_fts"))
@@ -187,10 +204,19 @@ def _conditions(wanted: TicketFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _substring(q: str) -> ColumnElement[bool]:
-    """The ticket's normalised text (number, subject, thread) contains the search text as typed."""
-    pattern = like_pattern(thai_text.normalize(q))
-    return exists().where(TicketSearchDoc.ticket_id == Ticket.id, TicketSearchDoc.plain.like(pattern, escape="\\"))
+def _substring(session: Session, q: str) -> ColumnElement[bool]:
+    """The ticket's normalised text (number, subject, thread) contains the search text as typed.
+
+    Three characters or more are looked up in a trigram index (SQLite FTS5 `trigram`, PostgreSQL
+    pg_trgm); shorter texts are matched by reading the documents.
+    """
+    normal = thai_text.normalize(q)
+    if len(normal) >= 3 and session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + normal.replace('"', '""') + '"'  # quoted: FTS5 syntax in the text is only text
+        trigram = text("SELECT rowid FROM ticket_search_trigram WHERE ticket_search_trigram MATCH :substring")
+        return Ticket.id.in_(trigram.bindparams(substring=phrase).columns(column("rowid", Integer)))
+    pattern = like_pattern(normal)
+    return Ticket.id.in_(select(TicketSearchDoc.ticket_id).where(TicketSearchDoc.plain.like(pattern, escape="\\")))
 
 
 def _statement(session: Session, wanted: TicketFilter) -> tuple[Select[Any], Subquery | None]:
@@ -200,7 +226,7 @@ def _statement(session: Session, wanted: TicketFilter) -> tuple[Select[Any], Sub
         return select(Ticket).where(and_(True, *conditions)), None
     required, optional = query_words(wanted.q)
     if not required:  # punctuation only: a substring match is all there is
-        return select(Ticket).where(and_(True, *conditions, _substring(wanted.q))), None
+        return select(Ticket).where(and_(True, *conditions, _substring(session, wanted.q))), None
     phrase = thai_text.segmented(wanted.q)
     ranked = _ranked(session, required, every=True, phrase=phrase)
     all_words = select(Ticket.id).join(ranked, ranked.c.ticket_id == Ticket.id).where(*conditions).limit(1)
@@ -209,7 +235,7 @@ def _statement(session: Session, wanted: TicketFilter) -> tuple[Select[Any], Sub
     statement = (
         select(Ticket)
         .outerjoin(ranked, ranked.c.ticket_id == Ticket.id)
-        .where(and_(True, *conditions), or_(ranked.c.ticket_id.is_not(None), _substring(wanted.q)))
+        .where(and_(True, *conditions), or_(ranked.c.ticket_id.is_not(None), _substring(session, wanted.q)))
     )
     return statement, ranked
 
@@ -220,16 +246,20 @@ def search(session: Session, wanted: TicketFilter, *, page: int = 1, per_page: i
     check(session, wanted)
     page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
     statement, ranked = _statement(session, wanted)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    # Ids first, tickets after: the ranking sorts bare ids, and only one page of tickets is loaded with
+    # their requester, agency and assignee.
+    ids = statement.with_only_columns(Ticket.id)
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     order: list[Any] = []
     if ranked is not None:
         order = [ranked.c.score.is_(None), ranked.c.phrase.desc(), ranked.c.score.desc()]
     if wanted.status in ("active", "open", "answered"):
-        statement = statement.order_by(*order, Ticket.due_at, Ticket.id)
+        ids = ids.order_by(*order, Ticket.due_at, Ticket.id)
     else:
-        statement = statement.order_by(*order, Ticket.posted_at.desc(), Ticket.id.desc())
-    items: list[Ticket] = list(session.scalars(statement.offset((page - 1) * per_page).limit(per_page)).unique())
-    return TicketPage(items, page, per_page, total)
+        ids = ids.order_by(*order, Ticket.posted_at.desc(), Ticket.id.desc())
+    wanted_ids = list(session.scalars(ids.offset((page - 1) * per_page).limit(per_page)))
+    found = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(wanted_ids))).unique()}
+    return TicketPage([found[i] for i in wanted_ids if i in found], page, per_page, total)
 
 
 def live_queue(session: Session, *, page: int = 1, per_page: int = 25) -> TicketPage:

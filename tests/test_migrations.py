@@ -6,9 +6,9 @@ from clinic import reference
 from clinic.db import Base, Database
 from clinic.models import Agency, AgencyType, SurveyItem, Topic
 
-# Made by migration 0003 in each dialect's own DDL and not declared in the models: SQLite's FTS5 table (with
-# its shadow tables and triggers) and PostgreSQL's generated tsvector column with its GIN index.
-SEARCH_INDEX_OBJECTS = ("ticket_search_fts", "words_tsv", "ix_ticket_search_docs_tsv")
+# Made by migration 0003 in each dialect's own DDL and not declared in the models: SQLite's FTS5 tables (with
+# their shadow tables and triggers), PostgreSQL's generated tsvector column and its GIN indexes.
+SEARCH_INDEX_OBJECTS = ("ticket_search_fts", "ticket_search_trigram", "words_tsv", "ix_ticket_search_docs_")
 
 
 def _declared(name: str | None, type_: str, parent_names: object) -> bool:

@@ -35,6 +35,25 @@ def upgrade() -> None:
             "GENERATED ALWAYS AS (to_tsvector('simple', words)) STORED"
         )
         op.execute("CREATE INDEX ix_ticket_search_docs_tsv ON ticket_search_docs USING gin (words_tsv)")
+        # Substring matches (LIKE '%…%' over `plain`) use a trigram index when pg_trgm can be had: it is a
+        # trusted extension (PostgreSQL 13+), so the database's owner may create it. Without it the search
+        # still works; substring matches then read the whole table.
+        bind = op.get_bind()
+        schema = bind.scalar(
+            sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
+        )
+        if schema is None:
+            try:
+                with bind.begin_nested():
+                    bind.execute(sa.text("CREATE EXTENSION pg_trgm SCHEMA public"))
+                schema = "public"
+            except sa.exc.DBAPIError:
+                schema = None
+        if schema is not None:
+            op.execute(
+                f"CREATE INDEX ix_ticket_search_docs_plain_trgm ON ticket_search_docs "
+                f"USING gin (plain {schema}.gin_trgm_ops)"
+            )
     elif dialect == "sqlite":
         # External content: the FTS5 index reads its text from ticket_search_docs; triggers keep it in step
         # inside the same transaction as the row they follow.
@@ -42,21 +61,25 @@ def upgrade() -> None:
             "CREATE VIRTUAL TABLE ticket_search_fts USING fts5(words, content='ticket_search_docs', "
             f"content_rowid='ticket_id', tokenize=\"{FTS5_TOKENIZER}\")"
         )
+        # Substring matches: a trigram index over the normalised text (a quoted string of 3+ characters
+        # matches wherever it occurs, inside Thai words too).
         op.execute(
-            "CREATE TRIGGER ticket_search_docs_ai AFTER INSERT ON ticket_search_docs BEGIN "
-            "INSERT INTO ticket_search_fts(rowid, words) VALUES (new.ticket_id, new.words); END"
+            "CREATE VIRTUAL TABLE ticket_search_trigram USING fts5(plain, content='ticket_search_docs', "
+            "content_rowid='ticket_id', tokenize='trigram')"
         )
-        op.execute(
-            "CREATE TRIGGER ticket_search_docs_ad AFTER DELETE ON ticket_search_docs BEGIN "
-            "INSERT INTO ticket_search_fts(ticket_search_fts, rowid, words) "
-            "VALUES ('delete', old.ticket_id, old.words); END"
+        insert = (
+            "INSERT INTO ticket_search_fts(rowid, words) VALUES (new.ticket_id, new.words); "
+            "INSERT INTO ticket_search_trigram(rowid, plain) VALUES (new.ticket_id, new.plain); "
         )
-        op.execute(
-            "CREATE TRIGGER ticket_search_docs_au AFTER UPDATE ON ticket_search_docs BEGIN "
+        remove = (
             "INSERT INTO ticket_search_fts(ticket_search_fts, rowid, words) "
             "VALUES ('delete', old.ticket_id, old.words); "
-            "INSERT INTO ticket_search_fts(rowid, words) VALUES (new.ticket_id, new.words); END"
+            "INSERT INTO ticket_search_trigram(ticket_search_trigram, rowid, plain) "
+            "VALUES ('delete', old.ticket_id, old.plain); "
         )
+        op.execute(f"CREATE TRIGGER ticket_search_docs_ai AFTER INSERT ON ticket_search_docs BEGIN {insert}END")
+        op.execute(f"CREATE TRIGGER ticket_search_docs_ad AFTER DELETE ON ticket_search_docs BEGIN {remove}END")
+        op.execute(f"CREATE TRIGGER ticket_search_docs_au AFTER UPDATE ON ticket_search_docs BEGIN {remove}{insert}END")
 
 
 def downgrade() -> None:
@@ -64,4 +87,5 @@ def downgrade() -> None:
         for trigger in ("ticket_search_docs_ai", "ticket_search_docs_ad", "ticket_search_docs_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS ticket_search_fts")
+        op.execute("DROP TABLE IF EXISTS ticket_search_trigram")
     op.drop_table("ticket_search_docs")
