@@ -231,3 +231,33 @@ def test_desk_and_api_give_the_same_relevance_order(runtime: Runtime, app, clien
     assert re.findall(r'data-ticket="([^"]+)"', page) == [about.number, passing.number]
     plain = desk.get("/inbox").get_data(as_text=True)  # no search: soonest deadline first
     assert re.findall(r'data-ticket="([^"]+)"', plain) == [passing.number, about.number]
+
+
+@pytest.mark.browser
+def test_searching_in_the_inbox_in_the_browser(page, live_server: str, runtime: Runtime, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    now = runtime.clock.now()
+    with runtime.db.transaction() as session:
+        factories.staff_user(session, now=now)
+        passing = factories.ticket(session, now=now - timedelta(hours=2), topic="ceremony",
+                                   body="ขอสอบถามการจัดพิธีวางพวงมาลา")  # fmt: skip
+        tickets.add_note(session, passing, body=LONG_NOTE, now=now)
+        about = factories.ticket(session, now=now, body="การเก็บรักษาหนังสือราชการต้องเก็บรักษาไว้กี่ปีคะ")
+        inside = factories.ticket(session, now=now - timedelta(hours=1), body="หนังสือเก็บรักษาไว้ที่ห้องเก็บเอกสาร")
+        factories.ticket(session, now=now, body="งานพิธีถวายพระพรชัยมงคลต้องแต่งกายอย่างไร")
+    page.goto(f"{live_server}/login?next=%2Finbox")
+    page.fill("input[name=username]", "somsri")
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("tr[data-ticket]")).to_have_count(4)
+    page.fill("input[name=q]", "เก็บรักษา")
+    page.click("#filters button[type=submit]")
+    expect(page.locator("#search-order")).to_have_text("เรียงจากเรื่องที่ตรงกับคำค้นมากที่สุด")
+    rows = page.locator("tr[data-ticket]")
+    expect(rows).to_have_count(3)
+    order = [rows.nth(i).get_attribute("data-ticket") for i in range(3)]
+    assert order[0] == about.number and set(order[1:]) == {inside.number, passing.number}
+    page.screenshot(path=str(screenshots / "desk-search-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(screenshots / "desk-search-390.png"), full_page=True)
