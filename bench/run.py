@@ -511,7 +511,7 @@ SEARCH_QUERIES = (
     ("a compound, run-on", "หนังสือภายนอก"),
     ("a phrase", "ขั้นตอนการจัดพิธีวางพวงมาลา"),
     ("a rarer word", "พระบรมฉายาลักษณ์"),
-    ("two words, none has both", "ธงชาติ ครุฑ"),
+    ("two words", "ธงชาติ ครุฑ"),
     ("a ticket number", "CL-B00054321"),
     ("part of a word", "ลักษณ์"),
 )

@@ -21,15 +21,14 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    Subquery,
     and_,
     case,
     column,
     func,
     literal_column,
-    or_,
     select,
     text,
+    union,
 )
 from sqlalchemy.orm import Session
 
@@ -144,7 +143,7 @@ def _fts5_query(words: list[str], *, every: bool) -> str:
     return (" AND " if every else " OR ").join(quoted)
 
 
-def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> Subquery:
+def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> Select[Any]:
     """(ticket_id, phrase, score) of the tickets whose document matches, higher = more relevant.
 
     `phrase` is 1 when the document has the search's words side by side in its order: compared on
@@ -163,15 +162,11 @@ def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> 
             for word in words[1:]:
                 query = query.op("||")(func.plainto_tsquery(simple, word))
         vector: ColumnElement[Any] = literal_column("ticket_search_docs.words_tsv")
-        return (
-            select(
-                TicketSearchDoc.ticket_id.label("ticket_id"),
-                side_by_side.label("phrase"),
-                func.ts_rank(vector, query, 1).label("score"),
-            )
-            .where(vector.op("@@")(query))
-            .subquery("ranked")
-        )
+        return select(
+            TicketSearchDoc.ticket_id.label("ticket_id"),
+            side_by_side.label("phrase"),
+            func.ts_rank(vector, query, 1).label("score"),
+        ).where(vector.op("@@")(query))
     match = text("ticket_search_fts MATCH :fts_query").bindparams(fts_query=_fts5_query(words, every=every))
     return (
         select(
@@ -181,7 +176,6 @@ def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> 
         )
         .select_from(text("ticket_search_fts"))
         .where(match)
-        .subquery("ranked")
     )
 
 
@@ -204,40 +198,55 @@ def _conditions(wanted: TicketFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _substring(session: Session, q: str) -> ColumnElement[bool]:
-    """The ticket's normalised text (number, subject, thread) contains the search text as typed.
+def _substring_ids(session: Session, q: str) -> Select[Any]:
+    """Ids of the tickets whose normalised text (number, subject, thread) contains the search text as typed.
 
     Three characters or more are looked up in a trigram index (SQLite FTS5 `trigram`, PostgreSQL
     pg_trgm); shorter texts are matched by reading the documents.
     """
     normal = thai_text.normalize(q)
     if len(normal) >= 3 and session.get_bind().dialect.name == "sqlite":
-        phrase = '"' + normal.replace('"', '""') + '"'  # quoted: FTS5 syntax in the text is only text
-        trigram = text("SELECT rowid FROM ticket_search_trigram WHERE ticket_search_trigram MATCH :substring")
-        return Ticket.id.in_(trigram.bindparams(substring=phrase).columns(column("rowid", Integer)))
+        quoted = '"' + normal.replace('"', '""') + '"'  # quoted: FTS5 syntax in the text is only text
+        trigram = (
+            text("SELECT rowid AS ticket_id FROM ticket_search_trigram WHERE ticket_search_trigram MATCH :substring")
+            .bindparams(substring=quoted)
+            .columns(column("ticket_id", Integer))
+            .subquery("substring")
+        )
+        return select(trigram.c.ticket_id)
     pattern = like_pattern(normal)
-    return Ticket.id.in_(select(TicketSearchDoc.ticket_id).where(TicketSearchDoc.plain.like(pattern, escape="\\")))
+    return select(TicketSearchDoc.ticket_id).where(TicketSearchDoc.plain.like(pattern, escape="\\"))
 
 
-def _statement(session: Session, wanted: TicketFilter) -> tuple[Select[Any], Subquery | None]:
-    """The filtered tickets, and when there is a search text the ranked hits they are joined with."""
+def _statement(session: Session, wanted: TicketFilter) -> tuple[Select[Any], Any]:
+    """Ids of the filtered tickets, and when there is a search text the ranked hits they are joined with.
+
+    With a search text the candidates are the ranked hits and the substring matches (their union, found
+    through the indexes); only those are joined with the tickets for the filters, never a scan of all tickets.
+    """
     conditions = _conditions(wanted)
     if not wanted.q:
-        return select(Ticket).where(and_(True, *conditions)), None
+        return select(Ticket.id).where(and_(True, *conditions)), None
+    substring = _substring_ids(session, wanted.q)
     required, optional = query_words(wanted.q)
     if not required:  # punctuation only: a substring match is all there is
-        return select(Ticket).where(and_(True, *conditions, _substring(session, wanted.q))), None
+        return select(Ticket.id).where(and_(True, *conditions), Ticket.id.in_(substring)), None
     phrase = thai_text.segmented(wanted.q)
     ranked = _ranked(session, required, every=True, phrase=phrase)
-    all_words = select(Ticket.id).join(ranked, ranked.c.ticket_id == Ticket.id).where(*conditions).limit(1)
+    first = ranked.subquery("first")
+    all_words = select(Ticket.id).join(first, first.c.ticket_id == Ticket.id).where(*conditions).limit(1)
     if session.scalar(all_words) is None:
         ranked = _ranked(session, optional, every=False, phrase=phrase)
+    hits = ranked.cte("ranked")
+    candidates = union(select(hits.c.ticket_id), substring).subquery("candidates")
     statement = (
-        select(Ticket)
-        .outerjoin(ranked, ranked.c.ticket_id == Ticket.id)
-        .where(and_(True, *conditions), or_(ranked.c.ticket_id.is_not(None), _substring(session, wanted.q)))
+        select(Ticket.id)
+        .select_from(candidates)
+        .join(Ticket, Ticket.id == candidates.c.ticket_id)
+        .outerjoin(hits, hits.c.ticket_id == Ticket.id)
+        .where(and_(True, *conditions))
     )
-    return statement, ranked
+    return statement, hits
 
 
 def search(session: Session, wanted: TicketFilter, *, page: int = 1, per_page: int = 25) -> TicketPage:
@@ -245,10 +254,9 @@ def search(session: Session, wanted: TicketFilter, *, page: int = 1, per_page: i
     ranked ones); otherwise deadline first while they are open, newest first once closed."""
     check(session, wanted)
     page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
-    statement, ranked = _statement(session, wanted)
     # Ids first, tickets after: the ranking sorts bare ids, and only one page of tickets is loaded with
     # their requester, agency and assignee.
-    ids = statement.with_only_columns(Ticket.id)
+    ids, ranked = _statement(session, wanted)
     total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     order: list[Any] = []
     if ranked is not None:
