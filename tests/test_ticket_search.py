@@ -174,6 +174,19 @@ def test_rebuild_reindexes_every_ticket_and_only_the_missing_ones(runtime: Runti
         assert _numbers(session, "แห้ง") == [second.number]
 
 
+def test_the_worker_indexes_tickets_without_a_document_on_start(runtime: Runtime) -> None:
+    import worker
+
+    with runtime.db.transaction() as session:
+        older = factories.ticket(session, now=runtime.clock.now(), body="การเก็บรักษาหนังสือ")
+        session.execute(delete(TicketSearchDoc).where(TicketSearchDoc.ticket_id == older.id))
+        factories.ticket(session, now=runtime.clock.now(), body="เก็บรักษาธงชาติ")
+    worker._index_missing_tickets(runtime)
+    with runtime.db.transaction() as session:
+        assert ticket_index.missing(session) == 0
+        assert older.number in _numbers(session, "เก็บรักษา")
+
+
 def test_clinic_search_rebuild_command(runtime: Runtime, config_env: dict[str, str]) -> None:
     with runtime.db.transaction() as session:
         for _ in range(3):
