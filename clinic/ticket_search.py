@@ -146,22 +146,30 @@ def _fts5_query(words: list[str], *, every: bool) -> str:
 def _ranked(session: Session, words: list[str], *, every: bool, phrase: str) -> Select[Any]:
     """(ticket_id, phrase, score) of the tickets whose document matches, higher = more relevant.
 
-    `phrase` is 1 when the document has the search's words side by side in its order: compared on
-    the segmented text, so `หนังสือรับ` and `หนังสือ รับ` typed either way find the same phrase.
+    `phrase` is 1 when the document has the search's words side by side in its order: a phrase query on
+    the index (FTS5 `"a b"`, PostgreSQL `phraseto_tsquery`) over the segmented text, so `หนังสือรับ` and
+    `หนังสือ รับ` typed either way find the same phrase.
     """
     postgresql = session.get_bind().dialect.name == "postgresql"
-    text_column: Any = TicketSearchDoc.words if postgresql else literal_column("ticket_search_fts.words")
-    side_by_side: ColumnElement[Any] = case((text_column.like(like_pattern(phrase), escape="\\"), 1), else_=0)
-    if len(phrase.split()) <= 1:  # one word: every hit has it, and reading each document would only cost time
-        side_by_side = literal_column("1")
+    simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+    vector: ColumnElement[Any] = literal_column("ticket_search_docs.words_tsv")
+    side_by_side: ColumnElement[Any] = literal_column("1")
+    if len(phrase.split()) > 1:  # one word: every hit has it
+        if postgresql:
+            side_by_side = case((vector.op("@@")(func.phraseto_tsquery(simple, phrase)), 1), else_=0)
+        else:
+            in_phrase = text("SELECT rowid FROM ticket_search_fts WHERE ticket_search_fts MATCH :fts_phrase")
+            in_phrase = in_phrase.bindparams(fts_phrase='"' + phrase.replace('"', '""') + '"')
+            side_by_side = case(
+                (literal_column("ticket_search_fts.rowid").in_(in_phrase.columns(column("rowid", Integer))), 1),
+                else_=0,
+            )
     if postgresql:
-        simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
         query: ColumnElement[Any] = func.plainto_tsquery(simple, " ".join(words))
         if not every:
             query = func.plainto_tsquery(simple, words[0])
             for word in words[1:]:
                 query = query.op("||")(func.plainto_tsquery(simple, word))
-        vector: ColumnElement[Any] = literal_column("ticket_search_docs.words_tsv")
         return select(
             TicketSearchDoc.ticket_id.label("ticket_id"),
             side_by_side.label("phrase"),
@@ -215,6 +223,11 @@ def _substring_ids(session: Session, q: str) -> Select[Any]:
         )
         return select(trigram.c.ticket_id)
     pattern = like_pattern(normal)
+    if session.get_bind().dialect.name == "postgresql":
+        # The LIKE can use the trigram index; when PostgreSQL reads the whole table instead (a common
+        # text), strpos - a plain byte search - goes first and the slower LIKE only sees its matches.
+        found = func.strpos(TicketSearchDoc.plain, normal) > 0
+        return select(TicketSearchDoc.ticket_id).where(found, TicketSearchDoc.plain.like(pattern, escape="\\"))
     return select(TicketSearchDoc.ticket_id).where(TicketSearchDoc.plain.like(pattern, escape="\\"))
 
 
