@@ -223,11 +223,6 @@ def _substring_ids(session: Session, q: str) -> Select[Any]:
         )
         return select(trigram.c.ticket_id)
     pattern = like_pattern(normal)
-    if session.get_bind().dialect.name == "postgresql":
-        # The LIKE can use the trigram index; when PostgreSQL reads the whole table instead (a common
-        # text), strpos - a plain byte search - goes first and the slower LIKE only sees its matches.
-        found = func.strpos(TicketSearchDoc.plain, normal) > 0
-        return select(TicketSearchDoc.ticket_id).where(found, TicketSearchDoc.plain.like(pattern, escape="\\"))
     return select(TicketSearchDoc.ticket_id).where(TicketSearchDoc.plain.like(pattern, escape="\\"))
 
 
