@@ -140,6 +140,25 @@ def sla_rebuild() -> None:
     click.echo(f"สร้างคิว SLA ใหม่แล้ว: {count} เรื่องที่ยังเปิดอยู่ / SLA queue rebuilt: {count} open tickets")
 
 
+@cli.group("search")
+def search_group() -> None:
+    """The tickets' full-text search index."""
+
+
+@search_group.command("rebuild", with_appcontext=False)
+def search_rebuild() -> None:
+    """Re-index every ticket from its messages (in batches of 500)."""
+    from clinic import ticket_index
+    from clinic.db import Database
+
+    database = Database(_config().database_url)
+    try:
+        count = ticket_index.rebuild(database)
+    finally:
+        database.dispose()
+    click.echo(f"สร้างดัชนีค้นหาใหม่แล้ว: {count} เรื่อง / Search index rebuilt: {count} tickets")
+
+
 @cli.group("token")
 def token_group() -> None:
     """Bearer tokens of the JSON API (/api/v1)."""

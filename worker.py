@@ -1,7 +1,8 @@
 """The RQ worker, with RQ's scheduler, and the clock tick that drives the sweeps.
 
 Run: `python -m worker` (or `clinic worker`). On start it rebuilds the SLA queue from
-the database, so a flushed or replaced Redis loses no deadline.
+the database, so a flushed or replaced Redis loses no deadline, and (in the background)
+adds to the search index any ticket that has none (tickets older than the index).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import redis
 from rq import SimpleWorker
 
-from clinic import log_format, sla
+from clinic import log_format, sla, thai_text, ticket_index
 from clinic.config import Config, ConfigError
 from clinic.launcher import check_redis
 from clinic.runtime import Runtime, redis_url, set_runtime
@@ -54,6 +55,19 @@ def quiet_rq_logs() -> None:
         logging.getLogger(name).addFilter(RoutineJobFilter())
 
 
+def _index_missing_tickets(runtime: Runtime) -> None:
+    """Load the Thai dictionary before the first ticket needs it, then index tickets that have no document."""
+    try:
+        thai_text.segmented("หนังสือภายนอก")  # a compound: loads both dictionaries (seconds, once)
+        with runtime.db.transaction() as session:
+            missing = ticket_index.missing(session)
+        if missing:
+            log.info("search index: indexing %d tickets that have no document", missing)
+            log.info("search index: %d tickets indexed", ticket_index.rebuild(runtime.db, only_missing=True))
+    except Exception:  # noqa: BLE001 - the index can be rebuilt by hand; the worker must keep serving
+        log.exception("search index: indexing the missing tickets failed; run `clinic search rebuild`")
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_rq_logs()
@@ -71,6 +85,7 @@ def main() -> int:
     # Articles seeded or changed while no worker ran get their embeddings now, in batches.
     runtime.enqueue("clinic.tasks.refresh_knowledge")
 
+    threading.Thread(target=_index_missing_tickets, args=(runtime,), name="clinic-index", daemon=True).start()
     stop = threading.Event()
     threading.Thread(target=_tick_loop, args=(runtime, stop), name="clinic-tick", daemon=True).start()
     # SimpleWorker runs jobs in this process: our jobs are short database work, and

@@ -45,7 +45,7 @@ from bench.line_events import many_signed
 from bench.processes import Gunicorn, SlowFakeApi, Worker
 
 RESULTS = Path(__file__).with_name("results")
-PARTS = ("intake", "e2e", "sla", "kpi", "inbox", "answers")
+PARTS = ("intake", "e2e", "sla", "kpi", "inbox", "search", "answers")
 CHANNEL_SECRET = "bench-channel-secret"
 WEB_WORKERS, WEB_THREADS = 2, 8
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -501,6 +501,74 @@ def part_inbox(bench: Bench) -> None:
     bench.data["inbox"] = figures
 
 
+# --- part 6: ranked ticket search ----------------------------------------------------------
+
+SEARCH_TICKETS = 100_000
+# What staff type: a word, a compound typed run-on, a whole phrase, a rare word, a ticket number, and text
+# that only a substring match finds (ทะเบียนหนังสือส่ง is one word to the segmenter, not a word here).
+SEARCH_QUERIES = (
+    ("a common word", "เก็บรักษา"),
+    ("a compound, run-on", "หนังสือภายนอก"),
+    ("a phrase", "ขั้นตอนการจัดพิธีวางพวงมาลา"),
+    ("a rarer word", "พระบรมฉายาลักษณ์"),
+    ("two words", "ธงชาติ ครุฑ"),
+    ("a ticket number", "CL-B00054321"),
+    ("part of a word", "ลักษณ์"),
+)
+
+
+def part_search(bench: Bench) -> None:
+    """Server time of the desk's first page of a ranked search (status all) over 100,000 tickets with threads."""
+    from clinic import sla, staff
+    from clinic.config import Config
+    from clinic.runtime import Runtime
+    from clinic.thaidate import BANGKOK, fiscal_year_be
+    from wsgi import create_app
+
+    now = datetime.now(UTC)
+    figures: dict[str, list[dict[str, Any]]] = {}
+    for kind in bench.backends:
+        with bench.database(kind) as db, bench.product_env(db.url, "http://127.0.0.1:9") as env:
+            started = time.monotonic()
+            dataset.fill(db, SEARCH_TICKETS, fiscal_year_be=fiscal_year_be(now.astimezone(BANGKOK).date()),
+                         open_share=0.02, now=now, threads=True)  # fmt: skip
+            bench.notes.append(f"search, {kind}: {SEARCH_TICKETS:,} tickets with threads and their search "
+                               f"documents filled in {time.monotonic() - started:.0f} s.")  # fmt: skip
+            runtime = Runtime(Config.from_env(env, load_dotenv=False), database=db.database)
+            try:
+                sla.rebuild(runtime)
+                with runtime.db.transaction() as session:
+                    staff.create_user(session, username="bench", password=BENCH_PASSWORD, role="agent", now=now,
+                                      display_name="bench")  # fmt: skip
+                client = _signed_in_client(create_app(runtime))
+                for label, q in SEARCH_QUERIES:
+
+                    def first_page(client: Any = client, q: str = q) -> str:
+                        answer = client.get("/inbox", query_string={"q": q, "status": "all"})
+                        if answer.status_code != 200:
+                            raise RuntimeError(f"/inbox?q={q} answered {answer.status_code}")
+                        return answer.get_data(as_text=True)
+
+                    seconds, page = timed(first_page, bench.repeats * 5)
+                    shown = page.count('data-ticket="')
+                    figures.setdefault(kind, []).append({"query": q, "label": label, "seconds": seconds,
+                                                         "rows": shown})  # fmt: skip
+                    bench.rows.append(
+                        Row(
+                            "ticket search",
+                            f"first page, {label} `{q}`, {SEARCH_TICKETS:,} tickets, {kind}: server time",
+                            fmt_ms(seconds),
+                            f"{shown} rows shown",
+                            "",
+                            "≤ 100 ms",
+                            seconds <= 0.1,
+                        )
+                    )
+            finally:
+                runtime.redis.close()
+    bench.data["search"] = figures
+
+
 # --- the whole run -----------------------------------------------------------------------
 
 
@@ -535,6 +603,7 @@ PART_FUNCTIONS: dict[str, Callable[[Bench], None]] = {
     "kpi": part_kpi,
     "inbox": part_inbox,
     "answers": part_answers,
+    "search": part_search,
 }
 
 

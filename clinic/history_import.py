@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clinic import audit, settings, survey, thaidate
+from clinic import audit, settings, survey, thaidate, ticket_index
 from clinic.models import Agency, AgencyType, Message, Requester, SurveyResponse, Ticket, Topic
 from clinic.runtime import runtime_of
 from clinic.tickets import next_number
@@ -200,6 +200,7 @@ def import_text(session: Session, text: str, *, now: datetime, actor: str = "cli
         chunk = keys[chunk_start : chunk_start + 500]
         present |= set(session.scalars(select(Ticket.import_key).where(Ticket.import_key.in_(chunk))))
     people: dict[str, Requester] = {}
+    imported_ids: list[int] = []
     for row in sorted(rows, key=lambda row: (row.posted_at, row.line)):
         if row.import_key in present:
             result.already_present += 1
@@ -233,7 +234,10 @@ def import_text(session: Session, text: str, *, now: datetime, actor: str = "cli
             )  # fmt: skip
         result.imported += 1
         result.numbers.append(ticket.number)
+        imported_ids.append(ticket.id)
     session.flush()
+    for start in range(0, len(imported_ids), ticket_index.BATCH):
+        ticket_index.reindex(session, imported_ids[start : start + ticket_index.BATCH])
     audit.record(
         session, now=now, action="history.import", actor=actor, target_type="tickets",
         rows=result.rows, imported=result.imported, already_present=result.already_present,

@@ -252,6 +252,23 @@ class Message(Base):
     )
 
 
+class TicketSearchDoc(Base):
+    """A ticket's searchable text, kept by the ticket service in the same transaction as each message.
+
+    `words`: the number, subject, question, follow-ups, replies and notes segmented into space-separated
+    words by `clinic.thai_text` (the full-text index reads it: on PostgreSQL a GIN index over the stored
+    `words_tsv` = to_tsvector('simple', words), on SQLite the FTS5 table `ticket_search_fts`; both are
+    made by migration 0003 and not declared here). `plain`: the same text normalised (lower case, NFC),
+    for substring matches.
+    """
+
+    __tablename__ = "ticket_search_docs"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True, autoincrement=False)
+    words: Mapped[str] = mapped_column(Text, default="")
+    plain: Mapped[str] = mapped_column(Text, default="")
+
+
 class Attachment(Base):
     """An image or file a requester sent; the bytes live in the database so web and worker share them.
 

@@ -27,8 +27,9 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from clinic import audit, uploads
+from clinic import audit, ticket_index, uploads
 from clinic.models import (
+    AnswerOffer,
     Attachment,
     ChatSession,
     InboundEvent,
@@ -180,7 +181,11 @@ def anonymise_tickets(session: Session, ticket_ids: Sequence[int], *, dry_run: b
     session.execute(update(Message).where(written).values(body=ERASED_TEXT, channel_message_id=None))
     session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(subject=""))
     session.execute(update(SurveyResponse).where(suggestions).values(suggestion=""))
+    # The question the knowledge base answered before the ticket opened is the requester's text too.
+    session.execute(update(AnswerOffer).where(AnswerOffer.ticket_id.in_(ids)).values(question=ERASED_TEXT))
     _blank_outbox(session, OutboxMessage.ticket_id.in_(ids))
+    # The search index holds the same texts: rebuilt from the erased thread (the number still finds the ticket).
+    ticket_index.reindex(session, ids)
     session.expire_all()
     return removed
 
@@ -220,6 +225,8 @@ def anonymise_requester(session: Session, requester: Requester, *, dry_run: bool
     session.execute(delete(InboundEvent).where(events))
     _blank_outbox(session, own_outbox, (requester.channel_user_id, new_id))
     session.execute(delete(ChatSession).where(ChatSession.requester_id == requester.id))
+    # Questions answered by the knowledge base alone (no ticket) are kept as counts, without their text.
+    session.execute(update(AnswerOffer).where(AnswerOffer.requester_id == requester.id).values(question=ERASED_TEXT))
     requester.channel_user_id = new_id
     requester.display_name = requester.person_name = requester.position = ""
     requester.following = False

@@ -25,7 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clinic import audit, outbox, settings, sla, survey, uploads
+from clinic import audit, outbox, settings, sla, survey, ticket_index, uploads
 from clinic.models import (
     FINISHED_STATUSES,
     Attachment,
@@ -152,6 +152,7 @@ def open_ticket(
         session, ticket, kind="inbound", body=body, now=now,
         attachments=attachments, channel_message_id=channel_message_id,
     )  # fmt: skip
+    ticket_index.start(session, ticket, body)
     sla.track(session, ticket)
     return ticket
 
@@ -176,10 +177,12 @@ def add_requester_message(
     _refuse_finished(ticket)
     if ticket.status == "answered":
         ticket.status = "open"
-    return _add_message(
+    message = _add_message(
         session, ticket, kind="inbound", body=body, now=now,
         attachments=attachments, channel_message_id=channel_message_id,
     )  # fmt: skip
+    ticket_index.append(session, ticket, body)
+    return message
 
 
 def reply(
@@ -202,6 +205,7 @@ def reply(
     message = _add_message(
         session, ticket, kind="outbound", body=body, now=now, author=staff, delivery_status="pending"
     )
+    ticket_index.append(session, ticket, body)
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     ticket.status = "answered"
@@ -230,6 +234,7 @@ def add_note(
     if not body:
         raise TicketError("บันทึกว่างเปล่า / The note is empty")
     message = _add_message(session, ticket, kind="note", body=body, now=now, author=staff)
+    ticket_index.append(session, ticket, body)
     audit.record(
         session, now=now, action="ticket.note", target_type="ticket", target_id=ticket.number,
         message_id=message.id, staff=staff, actor=actor,

@@ -32,6 +32,7 @@ THAI: dict[str, str] = {
     "Assignee": "ผู้รับผิดชอบ",
     "Search": "ค้นหา",
     "Search questions and answers": "ค้นหาในคำถามและคำตอบ",
+    "Most relevant first": "เรียงจากเรื่องที่ตรงกับคำค้นมากที่สุด",
     "All": "ทั้งหมด",
     "Not closed": "ยังไม่ปิด",
     "open": "รอตอบ",

@@ -156,8 +156,14 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "List tickets (the inbox's filters)",
             "description": (
-                "Tickets neither closed nor withdrawn come soonest deadline first; closed, withdrawn or all, "
-                "newest first."
+                "Without `q`: tickets neither closed nor withdrawn come soonest deadline first; closed, "
+                "withdrawn or all, newest first. "
+                "With `q`: most relevant first. `q` is segmented into Thai words (PyThaiNLP) and looked up in "
+                "the full-text index over each ticket's number, question, follow-ups, replies and notes; "
+                "tickets with all the words come first (those with the words side by side before the rest, "
+                "then by ts_rank on PostgreSQL or bm25 on SQLite); if no ticket has them all, those with any "
+                "of them. Tickets that only contain `q` as a substring (part of a word, part of a ticket "
+                "number) follow. The other filters apply as usual."
             ),
             "parameters": [
                 _query(
@@ -169,7 +175,12 @@ PATHS: dict[str, Any] = {
                 _query("agency_type", "Agency type code", {"type": "string"}),
                 _query("channel", "Channel", {"type": "string", "enum": list(CHANNELS)}),
                 _query("assignee", "Username, or `none` for unassigned", {"type": "string"}),
-                _query("q", "Substring of the question or answer texts (works for Thai)", {"type": "string"}),
+                _query(
+                    "q",
+                    "Search text (Thai or English, up to 200 characters): ranked full-text search, then substring "
+                    "matches; see the description",
+                    {"type": "string", "maxLength": 200},
+                ),
                 _query("page", "Page number", {"type": "integer", "minimum": 1, "default": 1}),
                 _query(
                     "per_page",

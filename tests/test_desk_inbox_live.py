@@ -208,7 +208,7 @@ def test_sorting_reads_the_ordering_index_not_every_row(runtime: Runtime) -> Non
         sqlite = bind.dialect.name == "sqlite"
         # The plain "due" order is the Redis SLA queue (live_queue); these two come from the database.
         for sort, index in (("posted", "ix_tickets_posted"), ("activity", "ix_tickets_activity")):
-            statement = ticket_search.ordered(TicketFilter(sort=sort)).limit(25)
+            statement = ticket_search.ordered(session, TicketFilter(sort=sort)).limit(25)
             compiled = statement.compile(bind, compile_kwargs={"literal_binds": True})
             prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
             plan = " ".join(str(row) for row in session.execute(text(prefix + str(compiled))))

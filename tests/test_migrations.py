@@ -6,10 +6,19 @@ from clinic import reference
 from clinic.db import Base, Database
 from clinic.models import Agency, AgencyType, SurveyItem, Topic
 
+# Made by migration 0003 in each dialect's own DDL and not declared in the models: SQLite's FTS5 tables (with
+# their shadow tables and triggers), PostgreSQL's generated tsvector column and its GIN indexes.
+SEARCH_INDEX_OBJECTS = ("ticket_search_fts", "ticket_search_trigram", "words_tsv", "ix_ticket_search_docs_")
+
+
+def _declared(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (name or "").startswith(SEARCH_INDEX_OBJECTS)
+
 
 def test_migrations_match_the_models(database: Database) -> None:
     with database.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": _declared})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

@@ -225,3 +225,25 @@ def test_erasure_leaves_the_kpi_of_a_closed_quarter_identical(runtime: Runtime) 
             select(Message.body).join(Ticket).where(Ticket.requester_id == people["R1"].id, Message.kind != "system")
         ).all()
         assert texts and set(texts) == {ERASED_TEXT}
+
+
+def test_erasure_also_clears_the_search_index_and_the_knowledge_base_questions(runtime: Runtime) -> None:
+    """The ranked search's documents and the questions the knowledge base answered hold the requester's text."""
+    from clinic import answer_offers, requester_data, ticket_search
+    from clinic.models import AnswerOffer
+    from clinic.ticket_search import TicketFilter
+
+    now = runtime.clock.now()
+    with runtime.db.transaction() as session:
+        boss = factories.staff_user(session, now=now, username="boss", role="supervisor")
+        ticket = factories.ticket(session, now=now, body="ขอทราบเรื่องหนังสือลับของนายสมหมายใจดี")
+        answer_offers.create(session, requester=ticket.requester, topic_code="saraban", question="นายสมหมายใจดีถาม",
+                             hits=[], now=now)  # fmt: skip
+        number = ticket.number
+        found = ticket_search.search(session, TicketFilter(status="all", q="สมหมายใจดี"))
+        assert [t.number for t in found.items] == [number]
+        requester_data.erase(session, ticket.requester, now=now, staff=boss)
+    with runtime.db.transaction() as session:
+        assert ticket_search.search(session, TicketFilter(status="all", q="สมหมายใจดี")).total == 0
+        assert ticket_search.search(session, TicketFilter(status="all", q=number)).total == 1
+        assert session.scalars(select(AnswerOffer.question)).all() == [requester_data.ERASED_TEXT]
