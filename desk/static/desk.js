@@ -346,7 +346,8 @@
         const item = document.createElement("li");
         const name = document.createElement("span");
         name.className = "name";
-        name.textContent = (file.type.startsWith("image/") ? "🖼 " : "📎 ") + file.name;
+        name.textContent = file.name;
+        item.className = file.type.startsWith("image/") ? "image" : "file";
         const size = document.createElement("span");
         size.className = "muted";
         size.textContent = kb(file.size);
