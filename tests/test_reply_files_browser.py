@@ -52,13 +52,20 @@ def test_staff_attach_a_picture_and_a_document_and_the_requester_sees_them(  # t
         page.locator("#reply-files li button").first.click()
     expect(page.locator("#reply-files li")).to_have_count(0)
 
-    picker.set_input_files(
-        [
-            {"name": "ผังขั้นตอน.png", "mimeType": "image/png", "buffer": picture},
-            {"name": "แบบฟอร์มลงทะเบียน.pdf", "mimeType": "application/pdf", "buffer": PDF},
-        ]
+    picker.set_input_files([{"name": "ผังขั้นตอน.png", "mimeType": "image/png", "buffer": picture}])
+    # A document dropped on the form joins the picture already chosen.
+    page.evaluate(
+        """pdf => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([pdf], "แบบฟอร์มลงทะเบียน.pdf", {type: "application/pdf"}));
+          const form = document.getElementById("reply-form");
+          form.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+          form.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }""",
+        PDF.decode(),
     )
     expect(page.locator("#reply-files li")).to_have_count(2)
+    expect(page.locator("#reply-files-error")).to_be_hidden()
     page.get_by_role("button", name="เอาออก แบบฟอร์มลงทะเบียน.pdf").wait_for()
     page.fill("#reply-form textarea", "แนบแบบฟอร์มและผังขั้นตอนให้แล้วค่ะ")
     page.locator("#reply-form textarea").focus()
@@ -80,10 +87,14 @@ def test_staff_attach_a_picture_and_a_document_and_the_requester_sees_them(  # t
         row_id = session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "reply")).one()
     assert deliver_outbox(row_id) == "sent"
     expect(reply.locator(".delivery")).to_contain_text("ส่งแล้ว", timeout=15_000)
-    page.screenshot(path=str(screenshots / "desk-reply-files-sent-1280.png"), full_page=True)
+    document_link = reply.get_by_role("link", name="แบบฟอร์มลงทะเบียน.pdf", exact=False)
+    # The composer is sticky: bring the reply's end above it before looking.
+    scroll_above_composer = "link => window.scrollBy(0, link.getBoundingClientRect().top - window.innerHeight / 3)"
+    page.evaluate(scroll_above_composer, document_link.element_handle())
+    page.screenshot(path=str(screenshots / "desk-reply-files-sent-1280.png"))
     page.set_viewport_size({"width": 390, "height": 844})
-    reply.scroll_into_view_if_needed()
-    page.screenshot(path=str(screenshots / "desk-reply-files-sent-390.png"), full_page=False)
+    page.evaluate(scroll_above_composer, document_link.element_handle())
+    page.screenshot(path=str(screenshots / "desk-reply-files-sent-390.png"))
 
     # The requester's chat shows the reply with the picture and the document by its next poll.
     chat.clock.run_for(POLL_MS + 100)
