@@ -10,6 +10,12 @@
   than that goes with the HUMAN_AGENT tag up to 7 days, after which it is undeliverable;
   automatic messages outside the 24 h window are not sent.
 - Web chat: the page reads the outbox itself, so the row is simply marked sent.
+- Files a staff member attached (payload items `{"attachment": ...}`, see clinic.outbox): on LINE
+  an image message or a text with the file's link, both signed links under PUBLIC_BASE_URL that
+  expire in 7 days (`clinic.file_links`, minted at each attempt; LINE fetches images over HTTPS
+  only, so a row with files fails at once with a clear error when PUBLIC_BASE_URL is not https);
+  on Messenger each file is its own Send API call with the bytes (`MessengerApi.send_file`), a
+  part like any other; on the web chat the page lists them (`bot.webchat`).
 
 429, 5xx and network failures are retried with exponential backoff (RQ's scheduler, and the
 row's next_attempt_at for the recovery sweep); anything else fails at once with the API's error.
@@ -23,16 +29,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
-from linebot.v3.messaging import TextMessage
+from linebot.v3.messaging import Message as LineMessage
 from sqlalchemy import and_, or_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from bot.channel_error import ChannelApiError
 from bot.line_api import LineApi, call_retry_key, to_line_calls
 from bot.messenger_api import MessengerApi, to_messenger_messages
 from clinic import line_quota
-from clinic.models import Message, OutboxMessage, Requester
-from clinic.outbox import DELIVER_JOB, MESSENGER_HUMAN_AGENT_WINDOW, MESSENGER_WINDOW
+from clinic.file_links import LinkMaker
+from clinic.models import Attachment, Message, OutboxMessage, Requester
+from clinic.outbox import DELIVER_JOB, MESSENGER_HUMAN_AGENT_WINDOW, MESSENGER_WINDOW, attachments
 from clinic.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -112,8 +119,17 @@ def send(runtime: Runtime, item: OutboxMessage, last_inbound_at: datetime | None
     if item.channel == "line":
         if not config.line_enabled:
             return Outcome("failed", "LINE ไม่ได้ตั้งค่า / LINE is not configured (LINE_CHANNEL_ACCESS_TOKEN)")
+        links = None
+        if attachments(item.payload):
+            if not config.base_url.startswith("https://"):
+                return Outcome(
+                    "failed",
+                    "ส่งไฟล์ทาง LINE ไม่ได้: PUBLIC_BASE_URL ต้องขึ้นต้นด้วย https:// / Files cannot go to LINE: "
+                    "PUBLIC_BASE_URL must be an https:// address LINE can reach",
+                )
+            links = LinkMaker(config.base_url, config.secret_key, now)
         api = LineApi(config)
-        calls = to_line_calls(item.payload)
+        calls = to_line_calls(item.payload, links)
         for index in range(item.sent_parts, len(calls)):
             _send_line_call(api, item, calls[index], index, now)
             _record_part(runtime, item.id, index + 1)
@@ -141,13 +157,33 @@ def send(runtime: Runtime, item: OutboxMessage, last_inbound_at: datetime | None
         message_id = ""
         # Messenger has no retry key: the row records each part as it goes, and a retry resumes after it.
         for index in range(item.sent_parts, len(messages)):
-            message_id = messenger.send(item.recipient, messages[index], tag=tag)
+            reference = messages[index].get("clinic_attachment")
+            if reference is None:
+                message_id = messenger.send(item.recipient, messages[index], tag=tag)
+            else:
+                stored = _attachment(runtime, int(reference["id"]))
+                if stored is None:
+                    return Outcome("failed", "ไม่พบไฟล์แนบ (ถูกลบแล้ว) / The attached file no longer exists")
+                message_id = messenger.send_file(
+                    item.recipient, kind="image" if reference.get("kind") == "image" else "file",
+                    filename=stored.filename, content_type=stored.content_type, content=stored.content or b"", tag=tag,
+                )  # fmt: skip
             _record_part(runtime, item.id, index + 1)
         return Outcome("sent", channel_message_id=message_id or None)
     return Outcome("failed", f"ช่องทางไม่รองรับ / Unsupported channel {item.channel!r}")
 
 
-def _send_line_call(api: LineApi, item: OutboxMessage, messages: list[TextMessage], index: int, now: datetime) -> None:
+def _attachment(runtime: Runtime, attachment_id: int) -> Attachment | None:
+    """A stored file with its bytes, detached from the session; None if it was erased meanwhile."""
+    with runtime.db.transaction() as session:
+        found = session.get(Attachment, attachment_id, options=[undefer(Attachment.content)])
+        if found is None or found.content is None:
+            return None
+        session.expunge(found)
+        return found
+
+
+def _send_line_call(api: LineApi, item: OutboxMessage, messages: list[LineMessage], index: int, now: datetime) -> None:
     """One call of a row: the reply token only for the first call of the first attempt, else a push."""
     fresh = item.reply_token and item.reply_token_expires_at and now < item.reply_token_expires_at
     if index == 0 and fresh and item.attempts == 1:

@@ -14,6 +14,8 @@ from linebot.v3.messaging import (
     ApiClient,
     ApiException,
     Configuration,
+    ImageMessage,
+    Message,
     MessageAction,
     MessagingApi,
     MessagingApiBlob,
@@ -30,6 +32,8 @@ from linebot.v3.messaging import (
 from bot.channel_error import ChannelApiError
 from bot.message_split import split_messages
 from clinic.config import Config
+from clinic.file_links import LinkMaker
+from clinic.thaidate import format_datetime
 
 # (connect, read) seconds: a slow API must not hold a worker for long.
 SEND_TIMEOUT = (5, 20)
@@ -46,28 +50,52 @@ class Content:
     content_type: str
 
 
-def to_line_messages(payload: list[dict[str, Any]]) -> list[TextMessage]:
-    """Channel-neutral messages (see clinic.outbox) as LINE text messages with quick replies.
+def to_line_messages(payload: list[dict[str, Any]], links: LinkMaker | None = None) -> list[Message]:
+    """Channel-neutral messages (see clinic.outbox) as LINE messages, in order.
 
-    Texts over LINE's 5,000 characters become several messages (`bot.message_split`), never cut.
+    Texts become text messages with their quick replies; texts over LINE's 5,000 characters
+    become several messages (`bot.message_split`), never cut. A bot cannot send LINE a file, so an
+    attached image becomes an image message whose URLs LINE fetches (signed links, `links`) and
+    any other file a text message carrying its signed link and the time the link expires.
     """
-    messages = []
-    for item in split_messages(payload, MAX_TEXT):
-        quick_reply = None
-        if item.get("quick_replies"):
-            quick_reply = QuickReply(
-                items=[
-                    QuickReplyItem(action=MessageAction(label=button["label"], text=button["text"]))
-                    for button in item["quick_replies"]
-                ]
-            )
-        messages.append(TextMessage(text=item["text"], quick_reply=quick_reply))
+    messages: list[Message] = []
+    for item in payload:
+        if "attachment" in item:
+            if links is None:
+                raise ValueError("a payload with attachments needs links to send them on LINE")
+            messages.append(_attachment_message(item["attachment"], links))
+            continue
+        for part in split_messages([item], MAX_TEXT):
+            quick_reply = None
+            if part.get("quick_replies"):
+                quick_reply = QuickReply(
+                    items=[
+                        QuickReplyItem(action=MessageAction(label=button["label"], text=button["text"]))
+                        for button in part["quick_replies"]
+                    ]
+                )
+            messages.append(TextMessage(text=part["text"], quick_reply=quick_reply))
     return messages
 
 
-def to_line_calls(payload: list[dict[str, Any]]) -> list[list[TextMessage]]:
+def _attachment_message(reference: dict[str, Any], links: LinkMaker) -> Message:
+    attachment_id = int(reference["id"])
+    if reference.get("kind") == "image":
+        return ImageMessage(
+            original_content_url=links.url(attachment_id, "full"),
+            preview_image_url=links.url(attachment_id, "preview"),
+        )
+    until = format_datetime(links.expires_at)
+    name = reference.get("filename") or "ไฟล์"
+    return TextMessage(
+        text=f"📎 {name}\n{links.url(attachment_id, 'full')}\n"
+        f"ดาวน์โหลดได้ถึง {until} / The link works until {links.expires_at:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def to_line_calls(payload: list[dict[str, Any]], links: LinkMaker | None = None) -> list[list[Message]]:
     """The messages in the groups of at most five that one reply or push call may carry, in order."""
-    messages = to_line_messages(payload)
+    messages = to_line_messages(payload, links)
     return [messages[start : start + MAX_MESSAGES] for start in range(0, len(messages), MAX_MESSAGES)]
 
 
@@ -116,7 +144,7 @@ class LineApi:
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise ChannelApiError(0, f"LINE API unreachable: {exc}") from exc
 
-    def reply(self, reply_token: str, messages: list[TextMessage]) -> None:
+    def reply(self, reply_token: str, messages: list[Message]) -> None:
         """At most five messages (one call of `to_line_calls`) with a reply token."""
         with self._client(self._host) as client:
             MessagingApi(client).reply_message(
@@ -124,7 +152,7 @@ class LineApi:
                 _request_timeout=SEND_TIMEOUT,
             )
 
-    def push(self, to: str, messages: list[TextMessage], *, retry_key: str) -> None:
+    def push(self, to: str, messages: list[Message], *, retry_key: str) -> None:
         """Push with X-Line-Retry-Key; a 409 for an already accepted key means it was delivered."""
         with self._client(self._host) as client:
             try:

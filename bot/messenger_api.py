@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +15,8 @@ from clinic.config import Config
 
 SEND_TIMEOUT = (5, 20)
 CONTENT_TIMEOUT = (5, 120)
+# Sending a file of up to 20 MB: the upload itself takes time on a slow link.
+UPLOAD_TIMEOUT = (5, 120)
 MAX_TEXT = 2000
 MAX_QUICK_REPLY_PAYLOAD = 1000
 
@@ -34,16 +37,21 @@ def to_messenger_messages(payload: list[dict[str, Any]]) -> list[dict[str, Any]]
     The texts are joined by a blank line (one message for what the bot says in one turn) and
     a longer text is split at paragraph, line, sentence or word boundaries (`bot.message_split`),
     never cut. Quick replies come from the last message that has them and go on the last part.
+    Each attached file follows as `{"clinic_attachment": {"id", "kind", "filename"}}`, which the
+    sender turns into a real attachment (`MessengerApi.send_file`) with the stored bytes.
     """
-    text = "\n\n".join(item["text"] for item in payload)
-    parts = split_text(text, MAX_TEXT)
-    messages: list[dict[str, Any]] = [{"text": part} for part in parts]
-    buttons = next((item["quick_replies"] for item in reversed(payload) if item.get("quick_replies")), None)
-    if buttons:
-        messages[-1]["quick_replies"] = [
-            {"content_type": "text", "title": b["label"], "payload": b["text"][:MAX_QUICK_REPLY_PAYLOAD]}
-            for b in buttons
-        ]
+    texts = [item for item in payload if "attachment" not in item]
+    messages: list[dict[str, Any]] = []
+    if texts:
+        text = "\n\n".join(item["text"] for item in texts)
+        messages = [{"text": part} for part in split_text(text, MAX_TEXT)]
+        buttons = next((item["quick_replies"] for item in reversed(texts) if item.get("quick_replies")), None)
+        if buttons:
+            messages[-1]["quick_replies"] = [
+                {"content_type": "text", "title": b["label"], "payload": b["text"][:MAX_QUICK_REPLY_PAYLOAD]}
+                for b in buttons
+            ]
+    messages += [{"clinic_attachment": item["attachment"]} for item in payload if "attachment" in item]
     return messages
 
 
@@ -86,6 +94,36 @@ class MessengerApi:
         try:
             response = requests.post(
                 f"{self._base}/me/messages", params={"access_token": self._token}, json=body, timeout=SEND_TIMEOUT
+            )
+        except requests.RequestException as exc:
+            raise ChannelApiError(0, f"Graph API unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise _error(response)
+        return str(response.json().get("message_id", ""))
+
+    def send_file(
+        self, recipient: str, *, kind: str, filename: str, content_type: str, content: bytes, tag: str | None = None
+    ) -> str:
+        """Upload and send one file in one call: the Send API as form data with the bytes in `filedata`.
+
+        `kind` is Messenger's attachment type (`image` or `file`); the asset is not kept for reuse
+        (`is_reusable` false): each reply sends its own file.
+        """
+        message = {"attachment": {"type": kind, "payload": {"is_reusable": False}}}
+        form: dict[str, str] = {
+            "recipient": json.dumps({"id": recipient}),
+            "messaging_type": "MESSAGE_TAG" if tag else "RESPONSE",
+            "message": json.dumps(message),
+        }
+        if tag:
+            form["tag"] = tag
+        try:
+            response = requests.post(
+                f"{self._base}/me/messages",
+                params={"access_token": self._token},
+                data=form,
+                files={"filedata": (filename or kind, content, content_type)},
+                timeout=UPLOAD_TIMEOUT,
             )
         except requests.RequestException as exc:
             raise ChannelApiError(0, f"Graph API unreachable: {exc.__class__.__name__}") from exc

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from bot import privacy_page, webchat, webchat_files, webhooks
+from bot import privacy_page, shared_files, webchat, webchat_files, webhooks
 
 bp = Blueprint("bot", __name__, template_folder="templates", static_folder="static", static_url_path="/bot/static")
 
@@ -10,3 +10,4 @@ webhooks.register(bp)
 webchat.register(bp)
 privacy_page.register(bp)
 webchat_files.register(bp)
+shared_files.register(bp)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,10 +26,11 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot import processing, requesters
-from clinic import inbound, uploads
-from clinic.models import InboundEvent, OutboxMessage, Ticket
+from clinic import inbound, outbox, uploads
+from clinic.models import Attachment, InboundEvent, OutboxMessage, Ticket
 from clinic.runtime import Runtime
 from clinic.thaidate import format_datetime
 
@@ -107,6 +109,31 @@ def _files(event_payload: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _sent_files(session: Session, rows: Sequence[OutboxMessage]) -> dict[int, dict[str, Any]]:
+    """The files staff attached to these outbox rows, as the page lists them, by attachment id.
+
+    A file erased since (personal data, retention) is simply no longer listed.
+    """
+    ids = [int(ref["id"]) for row in rows for ref in outbox.attachments(row.payload)]
+    if not ids:
+        return {}
+    found = session.execute(
+        select(Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size).where(
+            Attachment.id.in_(ids)
+        )
+    ).all()
+    return {
+        item.id: {
+            "url": url_for("bot.chat_attachment", attachment_id=item.id),
+            "name": item.filename,
+            "type": item.content_type,
+            "size": item.size,
+            "image": item.content_type in uploads.INLINE_IMAGES,
+        }
+        for item in found
+    }
+
+
 def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
     runtime = _runtime()
     with runtime.db.transaction() as session:
@@ -139,6 +166,7 @@ def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
                 **_when(event.received_at),
             }
             items.append((event.received_at, 0, event.id, [message]))
+        sent_files = _sent_files(session, rows)
         for row in rows:
             sender = "staff" if row.kind == "reply" else "bot"
             messages = [
@@ -150,9 +178,17 @@ def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
                     "files": [],
                     **_when(row.created_at),
                 }
-                for n, part in enumerate(row.payload)
+                for n, part in enumerate(outbox.texts(row.payload))
             ]
-            items.append((row.created_at, 1, row.id, messages))
+            files = [sent_files[ref["id"]] for ref in outbox.attachments(row.payload) if ref["id"] in sent_files]
+            if files:
+                # A staff reply's files sit in its bubble, under the text (or alone, for files only).
+                if not messages:
+                    messages = [{"id": f"o{row.id}-0", "from": sender, "text": "", "quick_replies": [],
+                                 "files": [], **_when(row.created_at)}]  # fmt: skip
+                messages[-1]["files"] = files
+            if messages:
+                items.append((row.created_at, 1, row.id, messages))
         items.sort(key=lambda item: (item[0], item[1], item[2]))
         new_in = max([e.id for e in events], default=after_in)
         new_out = max([r.id for r in rows], default=after_out)

@@ -130,7 +130,7 @@ class Config:
 
     @property
     def base_url(self) -> str:
-        """Where staff reach the desk; used for links in warnings."""
+        """Where staff reach the desk; used for links in warnings and for the signed file links LINE fetches."""
         return self.public_base_url or f"http://{self.host}:{self.port}"
 
     @property

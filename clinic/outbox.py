@@ -4,8 +4,15 @@ A payload is a channel-neutral list of messages, each a dict:
 
     {"text": "ข้อความ", "quick_replies": [{"label": "≤ 20 ตัวอักษร", "text": "what a tap sends"}]}
 
-`quick_replies` is optional (at most 13). The worker (`bot.tasks.deliver_outbox`)
-turns a payload into LINE, Messenger or web-chat messages.
+`quick_replies` is optional (at most 13). A file a staff member attached to a reply is an item
+of its own, after the text, naming the stored `Attachment` row (never its bytes):
+
+    {"attachment": {"id": 42, "kind": "image", "filename": "แผนผัง.png"}}
+
+`kind` is `image` for a raster image shown inline (JPEG, PNG, GIF, WebP), else `file`. The worker
+(`bot.tasks.deliver_outbox`) turns a payload into LINE, Messenger or web-chat messages: on LINE an
+image message or a text with a signed, expiring link (`clinic.file_links`), on Messenger a real
+attachment, on the web chat a file in the conversation.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from clinic.db import on_commit
-from clinic.models import Message, OutboxMessage, Requester, Ticket
+from clinic.models import Attachment, Message, OutboxMessage, Requester, Ticket
 from clinic.runtime import runtime_of
+from clinic.uploads import INLINE_IMAGES
 
 DELIVER_JOB = "bot.tasks.deliver_outbox"
 MAX_QUICK_REPLIES = 13
@@ -54,6 +62,22 @@ def text(body: str, quick_replies: list[dict[str, str]] | None = None) -> dict[s
                 raise ValueError(f"quick-reply label over {MAX_LABEL} characters: {reply['label']!r}")
         message["quick_replies"] = quick_replies
     return message
+
+
+def attachment(item: Attachment) -> dict[str, Any]:
+    """A stored attachment as a payload item (see the module's docstring)."""
+    kind = "image" if item.content_type in INLINE_IMAGES else "file"
+    return {"attachment": {"id": item.id, "kind": kind, "filename": item.filename}}
+
+
+def texts(payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The text items of a payload, without its attachments."""
+    return [item for item in payload if "attachment" not in item]
+
+
+def attachments(payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The attachment references of a payload (`{"id", "kind", "filename"}`), in order."""
+    return [item["attachment"] for item in payload if "attachment" in item]
 
 
 def queue(

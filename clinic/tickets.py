@@ -193,29 +193,42 @@ def reply(
     now: datetime,
     staff: StaffUser | None = None,
     actor: str = "",
+    attachments: Sequence[NewAttachment] = (),
 ) -> Message:
-    """A staff reply: stored, then sent to the requester's own channel through the outbox."""
+    """A staff reply: stored, then sent to the requester's own channel through the outbox.
+
+    Files (already checked by `clinic.uploads.check`) are kept as the message's attachments and
+    follow the text in the outbox payload as references (`clinic.outbox.attachment`); a reply may
+    be files alone.
+    """
     body = body.strip()
-    if not body:
+    if not body and not attachments:
         raise TicketError("ข้อความตอบกลับว่างเปล่า / The reply is empty")
+    if len(attachments) > uploads.MAX_FILES_PER_MESSAGE:
+        n = uploads.MAX_FILES_PER_MESSAGE
+        raise TicketError(f"แนบได้ครั้งละไม่เกิน {n} ไฟล์ / At most {n} files per reply")
     if ticket.status == "withdrawn":
         raise TicketError("ผู้ขอคำปรึกษาถอนคำถามแล้ว เปิดใหม่ก่อนตอบ / The question was withdrawn; reopen it to reply")
     if ticket.status == "closed":
         raise TicketError("เรื่องนี้ปิดแล้ว เปิดใหม่ก่อนตอบ / This ticket is closed; reopen it to reply")
     message = _add_message(
-        session, ticket, kind="outbound", body=body, now=now, author=staff, delivery_status="pending"
-    )
+        session, ticket, kind="outbound", body=body, now=now, author=staff, delivery_status="pending",
+        attachments=attachments,
+    )  # fmt: skip
     ticket_index.append(session, ticket, body)
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     ticket.status = "answered"
+    payload = [outbox.text(body)] if body else []
+    payload += [outbox.attachment(item) for item in message.attachments]
     outbox.to_requester(
-        session, ticket.requester, [outbox.text(body)], kind="reply", now=now,
+        session, ticket.requester, payload, kind="reply", now=now,
         ticket=ticket, message=message, human_agent=True,
     )  # fmt: skip
+    files = [item.filename for item in message.attachments]
     audit.record(
         session, now=now, action="ticket.reply", target_type="ticket", target_id=ticket.number,
-        message_id=message.id, staff=staff, actor=actor,
+        message_id=message.id, staff=staff, actor=actor, **({"files": files} if files else {}),
     )  # fmt: skip
     return message
 

@@ -22,12 +22,14 @@ from datetime import datetime
 from urllib.parse import quote
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session, undefer
 
-from clinic.models import Attachment
+from clinic.models import Attachment, Message, Requester, Ticket
 
 MAX_FILES_PER_MESSAGE = 5
+# The most a file may weigh, from a requester's browser or a staff member's reply alike.
+MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILENAME = 120
 
 # Raster images are shown inline (to their owner on the chat page, to staff on the desk); anything
@@ -253,11 +255,27 @@ def claim(session: Session, upload_id: int) -> Attachment:
 
 
 def owned(session: Session, attachment_id: int, owner: str) -> Attachment | None:
-    """The attachment with its bytes, if `owner` (a web-chat browser) uploaded it; else None."""
+    """The attachment with its bytes, if `owner` (a web-chat browser) may see it; else None.
+
+    That is a file the browser uploaded, or a file staff attached to a reply (an outbound message)
+    on a ticket of the web requester that browser is, and no one else's.
+    """
+    received = (
+        select(Attachment.id)
+        .join(Message, Attachment.message_id == Message.id)
+        .join(Ticket, Message.ticket_id == Ticket.id)
+        .join(Requester, Ticket.requester_id == Requester.id)
+        .where(
+            Attachment.id == attachment_id,
+            Message.kind == "outbound",
+            Requester.channel == "web",
+            Requester.channel_user_id == owner,
+        )
+    )
     return session.scalar(
         select(Attachment)
         .options(undefer(Attachment.content))
-        .where(Attachment.id == attachment_id, Attachment.uploaded_by == owner)
+        .where(Attachment.id == attachment_id, or_(Attachment.uploaded_by == owner, Attachment.id.in_(received)))
     )
 
 

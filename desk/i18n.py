@@ -65,6 +65,10 @@ THAI: dict[str, str] = {
     "Send reply": "ส่งคำตอบ",
     "Internal note": "บันทึกภายใน",
     "Add note": "เพิ่มบันทึก",
+    "Attach files": "แนบไฟล์",
+    "Up to 5 files, 20 MB each: images, PDF, Office documents, video, TXT, CSV. Drop files here.": (
+        "แนบได้ไม่เกิน 5 ไฟล์ ไฟล์ละไม่เกิน 20 MB: รูปภาพ PDF เอกสาร Office วิดีโอ TXT CSV หรือลากไฟล์มาวางที่นี่"
+    ),
     "Notes are never sent to the requester.": "บันทึกภายในจะไม่ถูกส่งถึงผู้ขอคำปรึกษา",
     "Close with a final answer": "ปิดเรื่องพร้อมคำตอบสุดท้าย",
     "Final answer (optional, sent like a reply)": "คำตอบสุดท้าย (ไม่บังคับ ส่งเหมือนการตอบกลับ)",

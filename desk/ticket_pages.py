@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -9,12 +10,13 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from clinic import canned_answers, line_quota, settings, ticket_reads, tickets, uploads
 from clinic.models import AgencyType, Attachment, StaffUser, Ticket, Topic
-from clinic.tickets import TicketError
-from desk import knowledge
+from clinic.tickets import NewAttachment, TicketError
+from desk import csrf, knowledge
 from desk.auth import requires
 from desk.current import runtime, staff_in
 from desk.deadline import deadline_of
@@ -25,6 +27,13 @@ bp = Blueprint("ticket", __name__)
 # Only raster images are shown inline; anything else (SVG included) is a download.
 INLINE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 MAX_BODY = 5000
+# What the file picker offers first; the server reads the kind from the bytes whatever the name says.
+REPLY_FILE_ACCEPT = (
+    "image/jpeg,image/png,image/gif,image/webp,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp,"
+    ".mp4,.m4v,.mov,.txt,.csv"
+)
+# A reply's form: five files of 20 MB and the text, boundaries and token around them.
+MAX_REPLY_REQUEST = uploads.MAX_FILES_PER_MESSAGE * uploads.MAX_FILE_BYTES + 64 * 1024
 
 
 def _ticket(session: Session, number: str) -> Ticket:
@@ -55,6 +64,9 @@ def _context(session: Session, ticket: Ticket) -> dict[str, Any]:
             session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username))
         ),
         "inline_images": INLINE_IMAGES,
+        "max_reply_files": uploads.MAX_FILES_PER_MESSAGE,
+        "max_reply_file_bytes": uploads.MAX_FILE_BYTES,
+        "reply_file_accept": REPLY_FILE_ACCEPT,
         "held_by_quota": line_quota.held_by_quota(session, [m.id for m in ticket.messages if m.kind == "outbound"]),
         "active_nav": "inbox",
     }
@@ -100,14 +112,62 @@ def _text(field: str) -> str:
     return value
 
 
+def _reply_files() -> list[NewAttachment]:
+    """The files of the reply form, each checked as the web chat checks a requester's (`clinic.uploads`).
+
+    One refused file refuses the reply: TicketError says which and why, and nothing is stored.
+    """
+    parts = [part for part in request.files.getlist("files") if part.filename]
+    if len(parts) > uploads.MAX_FILES_PER_MESSAGE:
+        n = uploads.MAX_FILES_PER_MESSAGE
+        raise TicketError(f"แนบได้ครั้งละไม่เกิน {n} ไฟล์ / At most {n} files per reply")
+    files = []
+    try:
+        for part in parts:
+            # The parser spooled the part to a temporary file: its size is known before reading it.
+            size = part.stream.seek(0, os.SEEK_END)
+            part.stream.seek(0)
+            uploads.check_size(part.filename or "", size, max_bytes=uploads.MAX_FILE_BYTES)
+            checked = uploads.check(
+                part.filename or "", part.stream.read(uploads.MAX_FILE_BYTES + 1), max_bytes=uploads.MAX_FILE_BYTES
+            )
+            files.append(NewAttachment(checked.kind, checked.filename, checked.content_type, checked.content))
+    except uploads.UploadRefused as exc:
+        raise TicketError(str(exc)) from exc
+    return files
+
+
 @bp.post("/tickets/<number>/reply")
+@csrf.exempt  # checked below, once the larger limit for the files applies
 @login_required
 def reply(number: str) -> Response:
+    """A reply with up to five files; only this form may send more than the app-wide 1 MB."""
+    if (request.content_length or 0) > MAX_REPLY_REQUEST:
+        flash(_too_large(), "error")
+        return redirect(url_for("ticket.show", number=number))
+    request.max_content_length = MAX_REPLY_REQUEST
+    try:
+        csrf.protect()
+    except RequestEntityTooLarge:  # a body without Content-Length that grew past the limit
+        flash(_too_large(), "error")
+        return redirect(url_for("ticket.show", number=number))
+
     def act(session: Session, ticket: Ticket, me: StaffUser) -> str:
-        tickets.reply(session, ticket, body=_text("body"), now=runtime().clock.now(), staff=me)
+        body, files = _text("body"), _reply_files()
+        tickets.reply(session, ticket, body=body, now=runtime().clock.now(), staff=me, attachments=files)
+        if files:
+            return f"ส่งคำตอบพร้อมไฟล์แนบ {len(files)} ไฟล์แล้ว / Reply sent with {len(files)} file(s)"
         return "ส่งคำตอบแล้ว / Reply sent"
 
     return _act(number, act)
+
+
+def _too_large() -> str:
+    mb, n = uploads.MAX_FILE_BYTES // (1024 * 1024), uploads.MAX_FILES_PER_MESSAGE
+    return (
+        f"ไฟล์ใหญ่เกินไป แนบได้ไฟล์ละไม่เกิน {mb} MB และครั้งละไม่เกิน {n} ไฟล์ / "
+        f"Too large: at most {mb} MB per file and {n} files per reply"
+    )
 
 
 @bp.post("/tickets/<number>/note")

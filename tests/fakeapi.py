@@ -59,6 +59,7 @@ class FakeApiServer:
         self.rich_menus: dict[str, dict[str, Any]] = {}  # rich menu id -> the object LINE keeps
         self.rich_menu_images: dict[str, tuple[bytes, str]] = {}  # rich menu id -> (bytes, content type)
         self.default_rich_menu: str | None = None
+        self.messenger_files: list[dict[str, Any]] = []  # files sent through the Send API as form data
         self._slow: list[tuple[str, re.Pattern[str], float]] = []
         self._overrides: list[Override] = []
         self._accepted_retry_keys: dict[str, str] = {}
@@ -197,6 +198,9 @@ class FakeApiServer:
             if retry_key:
                 self._accepted_retry_keys[retry_key] = request_id
             messages = json.loads(body or b"{}").get("messages", [])
+            problem = _line_messages_problem(messages)
+            if problem:
+                return 400, {"message": "The request body has 1 error(s)", "details": [{"message": problem}]}, {}
             return (
                 200,
                 {"sentMessages": [{"id": self._next_id(), "quoteToken": "q"} for _ in messages]},
@@ -219,6 +223,12 @@ class FakeApiServer:
             user_id = match.group(1)
             profile = self.profiles.get(user_id, {"displayName": "ผู้ใช้ทดสอบ", "language": "th"})
             return 200, {"userId": user_id, **profile}, {}
+        if (
+            method == "POST"
+            and re.fullmatch(r"/v[0-9.]+/me/messages", path)
+            and lowered.get("content-type", "").startswith("multipart/form-data")
+        ):
+            return self._messenger_upload(lowered["content-type"], body, query)
         if method == "POST" and re.fullmatch(r"/v[0-9.]+/me/messages", path):
             recipient = json.loads(body or b"{}").get("recipient", {}).get("id", "")
             return 200, {"recipient_id": recipient, "message_id": f"m_{self._next_id()}"}, {}
@@ -231,6 +241,48 @@ class FakeApiServer:
             if found is not None:
                 return found
         return 404, {"message": f"fake API has no route {method} {path}"}, {}
+
+    # --- Graph: a message with a file uploaded in the same call (Send API as form data) -------
+
+    def _messenger_upload(self, content_type: str, body: bytes, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
+        """`recipient`, `messaging_type` (+ `tag`), `message` with `attachment.type` and a `payload`,
+        and the bytes in `filedata` with a file name and a content type, as Meta's docs show."""
+        if not query.get("access_token"):
+            return 400, _graph_error("An access token is required to request this resource.", 104), {}
+        fields, files = _multipart(content_type, body)
+        try:
+            recipient = json.loads(fields.get("recipient", ""))
+            message = json.loads(fields.get("message", ""))
+        except ValueError:
+            return 400, _graph_error("(#100) recipient and message must be JSON", 100), {}
+        attachment = message.get("attachment") if isinstance(message, dict) else None
+        kind = (attachment or {}).get("type")
+        problem = None
+        if not isinstance(recipient, dict) or not recipient.get("id"):
+            problem = "recipient.id is required"
+        elif fields.get("messaging_type") not in ("RESPONSE", "MESSAGE_TAG", "UPDATE"):
+            problem = "messaging_type is required"
+        elif fields.get("messaging_type") == "MESSAGE_TAG" and not fields.get("tag"):
+            problem = "a MESSAGE_TAG message needs a tag"
+        elif kind not in ("image", "audio", "video", "file") or not isinstance(attachment.get("payload"), dict):
+            problem = "message.attachment needs a type (image, audio, video, file) and a payload"
+        elif "url" in attachment["payload"] or set(files) != {"filedata"}:
+            problem = "an upload carries the file in filedata (and no payload.url)"
+        elif not files["filedata"][0] or not files["filedata"][2]:
+            problem = "filedata needs a file name and bytes"
+        elif kind == "image" and not files["filedata"][1].startswith("image/"):
+            problem = "an image attachment must be uploaded with an image content type"
+        elif len(files["filedata"][2]) > 25 * 1024 * 1024:
+            problem = "attachments are limited to 25 MB"
+        if problem:
+            return 400, _graph_error(f"(#100) {problem}", 100), {}
+        filename, file_type, data = files["filedata"]
+        self.messenger_files.append(
+            {"recipient": recipient["id"], "type": kind, "filename": filename, "content_type": file_type,
+             "data": data, "messaging_type": fields["messaging_type"], "tag": fields.get("tag")}
+        )  # fmt: skip
+        return 200, {"recipient_id": recipient["id"], "message_id": f"m_{self._next_id()}",
+                     "attachment_id": self._next_id()}, {}  # fmt: skip
 
     # --- LINE: loading animation and rich menus ---------------------------------------------
 
@@ -324,6 +376,42 @@ class FakeApiServer:
 
 
 DATA_HOST_PREFIX = "/api-data"
+
+
+def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, tuple[str, str, bytes]]]:
+    """A multipart/form-data body as (fields, files: name -> (file name, content type, bytes))."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    parsed = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, str, bytes]] = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files[str(name)] = (part.get_filename() or "", part.get_content_type(), data)
+        else:
+            fields[str(name)] = data.decode()
+    return fields, files
+
+
+def _line_messages_problem(messages: list[dict[str, Any]]) -> str | None:
+    """What LINE would refuse in a reply's or push's messages (text and image messages), or None."""
+    if not 1 <= len(messages) <= 5:
+        return "messages: 1 to 5"
+    for message in messages:
+        if message.get("type") == "text":
+            if not message.get("text") or len(message["text"]) > 5000:
+                return "text: 1 to 5000 characters"
+        elif message.get("type") == "image":
+            if set(message) - {"type", "originalContentUrl", "previewImageUrl", "quickReply", "sender"}:
+                return f"image: unknown properties {sorted(set(message) - {'type'})}"
+            for key in ("originalContentUrl", "previewImageUrl"):
+                url = message.get(key) or ""
+                if not url.startswith("https://") or len(url) > 2000:
+                    return f"{key} must be an HTTPS URL of at most 2000 characters"
+    return None
 
 
 def _graph_error(message: str, code: int) -> dict[str, Any]:

@@ -299,11 +299,103 @@
     });
     document.querySelectorAll("textarea[data-ctrl-enter]").forEach((area) => {
       area.addEventListener("keydown", (event) => {
-        if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && area.value.trim()) {
+        const picker = area.form.querySelector("input[type=file]");
+        const hasFiles = picker && picker.files && picker.files.length > 0;
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && (area.value.trim() || hasFiles)) {
           event.preventDefault();
           area.form.requestSubmit();
         }
       });
+    });
+  }
+
+  // --- Files on a reply: picker or drop, checked here for count and size (the server checks again,
+  // and reads the kind from the bytes) so a refusal never costs the typed text.
+  function setUpReplyFiles() {
+    const form = document.getElementById("reply-form");
+    const picker = document.getElementById("reply-file-input");
+    const list = document.getElementById("reply-files");
+    const problem = document.getElementById("reply-files-error");
+    if (!form || !picker || !list || !problem) return;
+    const maxFiles = Number(form.dataset.maxFiles || 5);
+    const maxBytes = Number(form.dataset.maxBytes || 20971520);
+    const area = form.querySelector("textarea[name=body]");
+    const say = th ? {
+      tooMany: "แนบได้ครั้งละไม่เกิน " + maxFiles + " ไฟล์ / At most " + maxFiles + " files per reply",
+      tooLarge: (name) => "ไฟล์ “" + name + "” ใหญ่เกิน " + Math.round(maxBytes / 1048576) + " MB",
+      empty: (name) => "ไฟล์ “" + name + "” ว่างเปล่า",
+      remove: "เอาออก",
+    } : {
+      tooMany: "At most " + maxFiles + " files per reply",
+      tooLarge: (name) => "The file “" + name + "” is larger than " + Math.round(maxBytes / 1048576) + " MB",
+      empty: (name) => "The file “" + name + "” is empty",
+      remove: "Remove",
+    };
+    function kb(bytes) {
+      return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
+    }
+    function setFiles(files) {
+      const transfer = new DataTransfer();
+      files.forEach((file) => transfer.items.add(file));
+      picker.files = transfer.files;
+      render();
+    }
+    function render() {
+      list.textContent = "";
+      Array.from(picker.files).forEach((file, index) => {
+        const item = document.createElement("li");
+        const name = document.createElement("span");
+        name.className = "name";
+        name.textContent = file.name;
+        item.className = file.type.startsWith("image/") ? "image" : "file";
+        const size = document.createElement("span");
+        size.className = "muted";
+        size.textContent = kb(file.size);
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "btn secondary small";
+        remove.textContent = "✕";
+        remove.setAttribute("aria-label", say.remove + " " + file.name);
+        remove.addEventListener("click", () => setFiles(Array.from(picker.files).filter((_, i) => i !== index)));
+        item.append(name, size, remove);
+        list.appendChild(item);
+      });
+      // A reply may be files alone.
+      if (area) area.required = picker.files.length === 0;
+    }
+    function add(incoming) {
+      const kept = Array.from(picker.files);
+      const refused = [];
+      for (const file of Array.from(incoming)) {
+        if (file.size > maxBytes) refused.push(say.tooLarge(file.name));
+        else if (file.size === 0) refused.push(say.empty(file.name));
+        else if (kept.length >= maxFiles) { refused.push(say.tooMany); break; }
+        else kept.push(file);
+      }
+      problem.textContent = refused.join(" · ");
+      problem.hidden = refused.length === 0;
+      setFiles(kept);
+    }
+    let chosen = [];
+    picker.addEventListener("click", () => { chosen = Array.from(picker.files); });
+    picker.addEventListener("change", () => {
+      const incoming = Array.from(picker.files);
+      picker.files = new DataTransfer().files;
+      setFiles(chosen);
+      add(incoming);
+    });
+    form.addEventListener("dragover", (event) => {
+      if (event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files")) {
+        event.preventDefault();
+        form.classList.add("dropping");
+      }
+    });
+    form.addEventListener("dragleave", () => form.classList.remove("dropping"));
+    form.addEventListener("drop", (event) => {
+      form.classList.remove("dropping");
+      if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+      event.preventDefault();
+      add(event.dataTransfer.files);
     });
   }
 
@@ -495,6 +587,7 @@
   window.desk = { now: now, syncClock: syncClock, tick: tick, formatLeft: formatLeft };
 
   setUpTabs();
+  setUpReplyFiles();
   setUpCanned();
   setUpRows();
   setUpBulk();
