@@ -154,7 +154,8 @@ def export(fmt: str) -> Response | tuple[str, int]:
         return Response(stream_with_context(lines()), mimetype=kpi_export.MEDIA_TYPES["csv"], headers=headers)
     buffer = io.BytesIO()
     with rt.db.transaction() as session:
-        kpi_export.write_xlsx(buffer, kpi.compute(session, period, now), kpi_export.ticket_rows(session, period, now))
+        kpi_export.write_xlsx(buffer, kpi.compute(session, period, now), kpi_export.ticket_rows(session, period, now),
+                              kpi_export.offer_rows(session, period))  # fmt: skip
     return Response(buffer.getvalue(), mimetype=kpi_export.MEDIA_TYPES["xlsx"], headers=headers)
 
 
