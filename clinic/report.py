@@ -156,7 +156,7 @@ def _self_service(figures: kpi.Kpi) -> list[tuple[str, str]]:
             f"จากเรื่องที่ขอรับคำปรึกษาทั้งหมด {figures.self_served + figures.consultations} เรื่อง "
             f"คิดเป็น{percent_th(figures.deflection_percent)}",
         ),
-        ("5.2", f"คลังความรู้เสนอคำตอบ {ss.offered} เรื่อง ผลคือ {outcomes}"),
+        ("5.2", f"คลังความรู้เสนอคำตอบ {ss.offered} เรื่อง จำแนกเป็น {outcomes}"),
         ("5.3", f"ความเห็นต่อคำถาม “คำตอบนี้ช่วยได้ไหม” (นับแยกจากแบบสอบถามความพึงพอใจ) {rating}"),
     ]
 

@@ -285,3 +285,7 @@ def test_the_self_service_card_in_the_browser(  # type: ignore[no-untyped-def]
     page.goto(f"{live_server}/kpi?{Q1}")
     page.click('#most-used a:has-text("ขนาดตราครุฑบนกระดาษ")')
     expect(page).to_have_url(re.compile(r"/kb/article/saraban-garuda$"))
+    if width == 1280:
+        page.goto(f"{live_server}/kpi/report?{Q1}")
+        expect(page.locator('[data-self="5.1"]')).to_contain_text("คิดเป็นร้อยละ 18.2")
+        page.screenshot(path=str(screenshots / "kpi-report-self-service.png"), full_page=True)
