@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from clinic import answer_offers, embedding, knowledge, kpi
+from clinic import answer_offers, api_tokens, embedding, knowledge, kpi
 from clinic.knowledge_search import Hit
 from clinic.models import KnowledgeArticle
 from clinic.runtime import Runtime
@@ -314,3 +314,12 @@ def test_the_faq_over_a_pending_answer_returns_to_it(runtime: Runtime) -> None:
     send(runtime, "Ufaq5", "ได้คำตอบแล้ว")  # not a title: the pending answer takes it
     (offer,) = _offers(runtime)
     assert offer.outcome == "solved" and step(runtime, "Ufaq5") == "kb_rating"
+
+
+def test_the_kpi_json_and_the_printable_figures_agree(client, figures: kpi.Kpi, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    with runtime.db.transaction() as session:
+        token = api_tokens.create(session, name="reports", now=runtime.clock.now())[1]
+    data = client.get("/api/v1/kpi?from=2026-10-01&to=2026-12-31", headers={"Authorization": f"Bearer {token}"}).json
+    assert (data["self_served"], data["deflection_percent"], data["consultations"]) == (4, 18.2, 18)
+    assert data["self_service"]["missing_knowledge"] == [{"key": "saraban-secret", "title": "ชั้นความลับของเอกสาร",
+                                                           "count": 2}]  # fmt: skip
