@@ -324,15 +324,51 @@ def _change_agency(turn: _Turn) -> None:
 
 
 def _faq(turn: _Turn) -> None:
-    # A short guide until the knowledge base's frequently asked questions take this place.
-    topics = "\n".join(f"• {choice.name}" for choice in _topics(turn.session))
-    turn.say(
-        "คำถามที่พบบ่อย / FAQ\n"
-        f"คลินิกให้คำปรึกษาเรื่อง\n{topics}\n"
-        "วิธีถาม: พิมพ์ “ถามใหม่” เลือกหัวข้อ แล้วพิมพ์คำถาม แนบรูปหรือไฟล์ได้ เจ้าหน้าที่จะตอบในแชตนี้\n"
-        "How to ask: type “ถามใหม่” (new question), choose the topic, then type your question.",
-        MENU_BUTTONS,
-    )
+    articles = knowledge.frequently_asked(turn.session, now=turn.now)
+    if not articles:
+        # No published article yet: a short guide to asking.
+        topics = "\n".join(f"• {choice.name}" for choice in _topics(turn.session))
+        turn.say(
+            "คำถามที่พบบ่อย / FAQ\n"
+            f"คลินิกให้คำปรึกษาเรื่อง\n{topics}\n"
+            "วิธีถาม: พิมพ์ “ถามใหม่” เลือกหัวข้อ แล้วพิมพ์คำถาม แนบรูปหรือไฟล์ได้ เจ้าหน้าที่จะตอบในแชตนี้\n"
+            "How to ask: type “ถามใหม่” (new question), choose the topic, then type your question.",
+            MENU_BUTTONS,
+        )
+        return
+    # The FAQ is a step of its own so a tapped title is not read as the answer to the step the
+    # requester was at; anything else returns them there (`back`).
+    back = turn.data.get("back") if turn.chat.step == "faq" else {"step": turn.chat.step, "data": turn.data}
+    turn.go("faq", back=back, articles=[article.key for article in articles])
+    lines = ["คำถามที่พบบ่อย / FAQ", "กดเลือกเรื่องเพื่ออ่านคำตอบ (หรือพิมพ์หมายเลข)\nTap a title to read its answer:"]
+    lines += [f"{number}. {article.title}" for number, article in enumerate(articles, start=1)]
+    lines.append("ไม่พบเรื่องที่ต้องการ พิมพ์ “ถามใหม่” เพื่อถามเจ้าหน้าที่\nNot there? Type “ถามใหม่” to ask our staff.")
+    turn.say("\n".join(lines), [{"label": short_label(a.title), "text": a.title} for a in articles] + [MENU_BUTTONS[0]])
+
+
+def _on_faq(turn: _Turn) -> None:
+    """A title from the FAQ shows its article; anything else goes back to the step the requester was at."""
+    keys = [str(key) for key in turn.data.get("articles", [])]
+    articles = [a for a in (knowledge.published(turn.session, key) for key in keys) if a is not None]
+    choices = [Choice(a.key, a.title, short_label(a.title)) for a in articles]
+    chosen = by_number_or_label(turn.incoming.text, choices) if turn.incoming.kind == "text" else None
+    if chosen is not None:
+        article = next(a for a in articles if a.key == chosen.key)
+        # Reading the FAQ is not a consultation: no AnswerOffer, so the KPI's self-served count is unchanged.
+        turn.say(_article_text(article.title, article.answer, article.reference))
+        turn.say(
+            "คำตอบนี้มาจากคลังความรู้ของสำนักงานเลขานุการฯ หากยังไม่ได้คำตอบ พิมพ์ “ถามใหม่” ให้เจ้าหน้าที่ตอบ\n"
+            "An answer from the office's knowledge base. Not answered? Tap “ถามใหม่” to ask our staff.",
+            [{"label": "คำถามที่พบบ่อย / FAQ", "text": "คำถามที่พบบ่อย"}, MENU_BUTTONS[0],
+             {"label": "เมนู / Menu", "text": "เมนู"}],
+        )  # fmt: skip
+        return
+    back = turn.data.get("back") or {}
+    turn.go(str(back.get("step") or "idle"), **dict(back.get("data") or {}))
+    if not _profile_complete(turn.requester) and turn.chat.step in ("start", "idle", "topic", "question"):
+        _first_contact(turn)
+        return
+    _STEP_HANDLERS.get(turn.chat.step, _idle)(turn)
 
 
 def _contact(turn: _Turn) -> None:
@@ -709,9 +745,12 @@ def _offer_answer(turn: _Turn, topic_code: str, body: str) -> bool:
     return True
 
 
+def _article_text(title: str, answer: str, reference: str) -> str:
+    return f"{title}\n\n{answer}" + (f"\nอ้างอิง: {reference}" if reference else "")
+
+
 def _show_article(turn: _Turn, hit: Hit, offer: AnswerOffer) -> None:
-    reference = f"\nอ้างอิง: {hit.reference}" if hit.reference else ""
-    turn.say(f"{hit.title}\n\n{hit.answer}{reference}")
+    turn.say(_article_text(hit.title, hit.answer, hit.reference))
     others = [key for key in offer.article_keys if key != hit.key][:2]
     titles = _titles(turn.session, others)
     buttons = [{"label": short_label(titles[key]), "text": titles[key]} for key in others if key in titles]
@@ -744,6 +783,12 @@ def _drop_offer(turn: _Turn) -> None:
     if turn.chat.step == "kb_offer":
         offer = _current_offer(turn)
         if offer is not None:
+            answer_offers.abandon(turn.session, offer, now=turn.now)
+    if turn.chat.step == "faq" and (turn.data.get("back") or {}).get("step") == "kb_offer":
+        # The FAQ was opened over a pending answer: leaving the FAQ this way leaves that answer too.
+        offer_id = (turn.data["back"].get("data") or {}).get("offer")
+        offer = turn.session.get(AnswerOffer, offer_id) if offer_id else None
+        if offer is not None and offer.requester_id == turn.requester.id:
             answer_offers.abandon(turn.session, offer, now=turn.now)
     if turn.chat.step in ("kb_offer", "kb_rating"):
         turn.go("idle")
@@ -868,4 +913,5 @@ _STEP_HANDLERS = {
     "kb_rating": _on_rating,
     "idle": _idle,
     "withdraw_confirm": _on_withdraw_confirm,
+    "faq": _on_faq,
 }

@@ -16,7 +16,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -435,6 +435,33 @@ def shown_for_ticket(session: Session, ticket: Ticket) -> list[KnowledgeArticle]
         return []
     found = {a.key: a for a in session.scalars(select(KnowledgeArticle).where(KnowledgeArticle.key.in_(keys))).unique()}
     return [found[key] for key in keys if key in found]
+
+
+FAQ_SIZE = 8  # buttons under the chat's FAQ: LINE shows up to 13, and the menu's own buttons follow
+FAQ_DAYS = 90
+
+
+def frequently_asked(session: Session, *, now: datetime, limit: int = FAQ_SIZE) -> list[KnowledgeArticle]:
+    """Published articles for the chat's FAQ: the ones that answered most in the last 90 days, then by title."""
+    used = (
+        select(AnswerOffer.solved_key.label("key"), func.count().label("uses"))
+        .where(AnswerOffer.outcome == "solved", AnswerOffer.asked_at >= now - timedelta(days=FAQ_DAYS))
+        .group_by(AnswerOffer.solved_key)
+        .subquery()
+    )
+    statement = (
+        select(KnowledgeArticle)
+        .outerjoin(used, used.c.key == KnowledgeArticle.key)
+        .where(KnowledgeArticle.status == "published")
+        .order_by(func.coalesce(used.c.uses, 0).desc(), KnowledgeArticle.title, KnowledgeArticle.key)
+        .limit(limit)
+    )
+    return list(session.scalars(statement).unique())
+
+
+def published(session: Session, key: str) -> KnowledgeArticle | None:
+    article = get(session, key)
+    return article if article is not None and article.status == "published" else None
 
 
 def may_edit(staff: StaffUser, article: KnowledgeArticle | None) -> bool:

@@ -1,8 +1,9 @@
 """KPI exports: one row per ticket with its survey scores (CSV and XLSX), and the figures.
 
-The XLSX holds two sheets: the figures of `clinic.kpi` (the same numbers as the JSON)
-and the tickets. Times are Bangkok local time. The CSV is UTF-8 with a byte-order mark
-so that spreadsheet programs open the Thai text correctly.
+The XLSX holds three sheets: the figures of `clinic.kpi` (the same numbers as the JSON),
+the tickets, and the questions the knowledge base answered at once in the chat (one row per
+`AnswerOffer`, self-served or not). Times are Bangkok local time. The CSV stays one row per
+ticket; it is UTF-8 with a byte-order mark so that spreadsheet programs open the Thai text correctly.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -23,7 +24,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased
 
 from clinic import kpi, labels, thaidate
-from clinic.models import Agency, AgencyType, Requester, SurveyResponse, Ticket, Topic
+from clinic.models import Agency, AgencyType, AnswerOffer, KnowledgeArticle, Requester, SurveyResponse, Ticket, Topic
 
 # Times twice: as the page shows them (Buddhist Era, Bangkok) for people, ISO 8601 beside for machines.
 COLUMNS = (
@@ -55,6 +56,24 @@ WIDTHS = {"number": 16, "subject": 60, "suggestion": 50, "requester": 24, "agenc
 DEFAULT_WIDTH = 20
 # Stored codes shown through clinic.labels, Thai / English.
 LABELLED = {"status": "ticket_status", "sla": "sla_result", "channel": "channel", "survey_status": "survey_status"}
+# The self-service sheet: one row per answer the knowledge base offered in the chat.
+OFFER_COLUMNS = (
+    ("asked_at", "เวลาที่ถาม (กรุงเทพฯ) / Asked (Bangkok)"),
+    ("asked_at_iso", "เวลาที่ถาม ISO 8601 / Asked (ISO 8601)"),
+    ("channel", "ช่องทาง / Channel"),
+    ("agency_type", "ประเภทหน่วยงาน / Agency type"),
+    ("agency", "หน่วยงาน / Agency"),
+    ("topic", "ด้าน / Topic"),
+    ("question", "คำถาม / Question"),
+    ("articles", "บทความที่แสดง / Articles shown"),
+    ("solved_article", "บทความที่ได้คำตอบ / Article that answered"),
+    ("outcome", "ผล / Outcome"),
+    ("ticket", "เลขที่เรื่อง (ส่งถึงเจ้าหน้าที่) / Ticket (sent to staff)"),
+    ("rating", "คำตอบนี้ช่วยได้ไหม (1-5) / Helpful (1-5)"),
+)
+OFFER_WIDTHS = {"question": 60, "articles": 60, "solved_article": 40, "agency": 30, "agency_type": 28, "topic": 28,
+                "outcome": 28, "ticket": 18, "channel": 22}  # fmt: skip
+OFFER_SHEET = "ตอบทันที Self-service"
 TITLE_TH = "รายงานตัวชี้วัดคลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ / Consultation clinic KPIs"
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -195,6 +214,30 @@ def summary_rows(figures: kpi.Kpi) -> list[list[Any]]:
         ["พึงพอใจระดับมากขึ้นไป / Satisfied (4-5)", figures.satisfied],
         ["ตัวชี้วัดที่ 2 ร้อยละ / KPI 2 percent", _number(figures.satisfaction_percent)],
         [],
+        # Apart from KPI 1 and 2, which count staff consultations only.
+        [
+            "ตอบได้ทันทีจากคลังความรู้ (ไม่นับในตัวชี้วัดที่ 1 และ 2) / Answered at once by the knowledge base (not in KPI 1 and 2)"
+        ],  # fmt: skip
+        ["ได้คำตอบจากคลังความรู้ (เรื่อง) / Self-served", figures.self_served],
+        [
+            "อัตราที่ตอบได้เอง ร้อยละ / Deflection percent (self-served ÷ all consultations)",
+            _number(figures.deflection_percent),
+        ],  # fmt: skip
+        ["คำตอบที่เสนอทั้งหมด / Answers offered", figures.self_service.offered],
+        *(
+            [labels.both("answer_outcome", code), count]
+            for code, count in (
+                ("solved", figures.self_service.solved),
+                ("asked_staff", figures.self_service.asked_staff),
+                ("abandoned", figures.self_service.abandoned),
+                ("offered", figures.self_service.waiting),
+            )
+        ),  # fmt: skip
+        ["คำตอบนี้ช่วยได้ไหม: ผู้ตอบ / Helpfulness: respondents", figures.self_service.rated],
+        ["ช่วยได้ (4-5) / Helpful (4-5)", figures.self_service.rated_helpful],
+        ["ช่วยได้ ร้อยละ / Helpful percent", _number(figures.self_service.helpful_percent)],
+        ["ค่าเฉลี่ย / Mean", _number(figures.self_service.rating_mean)],
+        [],
         ["ข้อ / Item", "ผู้ตอบ / Respondents", "มากขึ้นไป / Satisfied", "ร้อยละ / Percent", "ค่าเฉลี่ย / Mean"],
     ]
     for item in figures.items:
@@ -211,13 +254,54 @@ def summary_rows(figures: kpi.Kpi) -> list[list[Any]]:
              for row in figures.by_month]  # fmt: skip
     rows += [[], ["แบบสอบถาม / Surveys", "จำนวน / Count"]]
     rows += [[labels.both("survey_status", status), count] for status, count in figures.surveys.items()]
+    for title, uses in (("บทความที่ตอบได้บ่อยที่สุด / Articles most used", figures.self_service.most_used),
+                        ("ตามด้วยส่งถึงเจ้าหน้าที่บ่อยที่สุด (ความรู้ที่ยังขาด) / Most often followed by ask staff "
+                         "(missing knowledge)", figures.self_service.missing)):  # fmt: skip
+        rows += [[], [title, "ครั้ง / Times"]]
+        rows += [[use.title, use.count] for use in uses]
     rows += [[], ["ข้อเสนอแนะ / Suggestions"]]
     rows += [[f"{index}. {text}"] for index, text in enumerate(figures.suggestions, start=1)]
     return rows
 
 
-def write_xlsx(out: IO[bytes] | str, figures: kpi.Kpi, rows: Iterator[dict[str, Any]]) -> int:
-    """The workbook: a summary sheet and a ticket sheet. Returns the number of ticket rows.
+def offer_rows(session: Session, period: kpi.Period) -> Iterator[dict[str, Any]]:
+    """One dict per answer the knowledge base offered to a question asked in the period, oldest first."""
+    start, end = period.utc_bounds()
+    titles = {key: title for key, title in session.execute(select(KnowledgeArticle.key, KnowledgeArticle.title))}
+    query = (
+        select(AnswerOffer, AgencyType.label_th, Agency.name_th, Topic.label_th.label("topic"), Ticket.number)
+        .join(AgencyType, AgencyType.code == AnswerOffer.agency_type_code)
+        .join(Topic, Topic.code == AnswerOffer.topic_code)
+        .outerjoin(Agency, Agency.id == AnswerOffer.agency_id)
+        .outerjoin(Ticket, Ticket.id == AnswerOffer.ticket_id)
+        .where(AnswerOffer.asked_at >= start, AnswerOffer.asked_at < end)
+        .order_by(AnswerOffer.asked_at, AnswerOffer.id)
+        .execution_options(yield_per=2000)
+    )
+    for offer, type_label, agency_name, topic, number in session.execute(query):
+        yield {
+            "asked_at": thaidate.to_local(offer.asked_at),
+            "channel": offer.channel,
+            "agency_type": type_label,
+            "agency": agency_name or offer.agency_other,
+            "topic": topic,
+            "question": offer.question,
+            # A deleted article keeps its key, so the row still says which one it was.
+            "articles": "\n".join(titles.get(key, key) for key in offer.article_keys or []),
+            "solved_article": titles.get(offer.solved_key, offer.solved_key) if offer.solved_key else "",
+            "outcome": offer.outcome,
+            "ticket": number or "",
+            "rating": offer.rating,
+        }
+
+
+def write_xlsx(
+    out: IO[bytes] | str,
+    figures: kpi.Kpi,
+    rows: Iterator[dict[str, Any]],
+    offers: Iterable[dict[str, Any]] = (),
+) -> int:
+    """The workbook: a summary sheet, a ticket sheet and a self-service sheet. Returns the number of ticket rows.
 
     The ticket sheet opens with its header row frozen and filters on every column; times
     are real date-times (Bangkok) in the ISO columns, and the page's Buddhist Era text beside.
@@ -250,8 +334,29 @@ def write_xlsx(out: IO[bytes] | str, figures: kpi.Kpi, rows: Iterator[dict[str, 
         sheet.append(cells)
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
+    _offer_sheet(book, offers, bold)
     book.save(out)
     return count
+
+
+def _offer_sheet(book: Workbook, offers: Iterable[dict[str, Any]], bold: Font) -> None:
+    sheet = book.create_sheet(OFFER_SHEET)
+    for column, (key, _) in enumerate(OFFER_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = OFFER_WIDTHS.get(key, DEFAULT_WIDTH)
+    sheet.freeze_panes = "A2"
+    sheet.append([_bold(sheet, title, bold) for _, title in OFFER_COLUMNS])
+    count = 0
+    for row in offers:
+        asked = row["asked_at"]
+        iso = WriteOnlyCell(sheet, value=asked.replace(tzinfo=None))
+        iso.number_format = "yyyy-mm-dd hh:mm"  # Excel has no time zones: Bangkok local time
+        sheet.append([
+            thaidate.format_datetime(asked), iso, labels.both("channel", row["channel"]), row["agency_type"],
+            row["agency"], row["topic"], row["question"], row["articles"], row["solved_article"],
+            labels.both("answer_outcome", row["outcome"]), row["ticket"], row["rating"],
+        ])  # fmt: skip
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(OFFER_COLUMNS))}{count + 1}"
 
 
 def _bold(sheet: Any, value: Any, font: Font) -> WriteOnlyCell:
@@ -284,7 +389,9 @@ def export(session: Session, period: kpi.Period, fmt: str, out: IO[bytes], *, no
             out.write(line.encode("utf-8"))
     elif fmt == "xlsx":
         buffer = io.BytesIO()  # openpyxl needs a seekable file; stdout is not
-        write_xlsx(buffer, kpi.compute(session, period, now), ticket_rows(session, period, now))
+        write_xlsx(
+            buffer, kpi.compute(session, period, now), ticket_rows(session, period, now), offer_rows(session, period)
+        )
         out.write(buffer.getvalue())
     else:
         raise ValueError(f"unknown format {fmt!r}")

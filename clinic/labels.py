@@ -62,6 +62,14 @@ SLA_RESULTS: dict[str, Label] = {
     "withdrawn": ("ถอนคำถาม (ไม่นับ)", "Withdrawn (not counted)"),
 }
 
+# What became of an answer the knowledge base gave in the chat (`AnswerOffer.outcome`).
+ANSWER_OUTCOMES: dict[str, Label] = {
+    "solved": ("ได้คำตอบแล้ว", "Answered (self-served)"),
+    "asked_staff": ("ส่งถึงเจ้าหน้าที่", "Sent to staff"),
+    "abandoned": ("เลิกกลางคัน", "Abandoned"),
+    "offered": ("ยังไม่ตอบ", "No reply yet"),
+}
+
 # Audit actions as the verb of a sentence: `<who> <verb> <target>`.
 AUDIT_ACTIONS: dict[str, Label] = {
     "ticket.reply": ("ตอบเรื่อง", "replied to"),
@@ -125,6 +133,7 @@ GROUPS: dict[str, dict[str, Label]] = {
     "survey_status": SURVEY_STATUSES,
     "survey_item": SURVEY_ITEMS,
     "sla_result": SLA_RESULTS,
+    "answer_outcome": ANSWER_OUTCOMES,
     "audit_action": AUDIT_ACTIONS,
     "audit_field": AUDIT_FIELDS,
 }

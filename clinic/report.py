@@ -2,7 +2,8 @@
 
 Built from the figures of `clinic.kpi`; the desk's printable page lays it out.
 Numbering follows the seed: 1 users (1.1 by agency type, 1.2 by topic), 2 KPI 1,
-3 the survey items (3.1-3.4), 4 suggestions (4.1, 4.2, ...).
+3 the survey items (3.1-3.4), 4 suggestions (4.1, 4.2, ...); then 5, not in the seed, the
+questions the knowledge base answered at once in the chat (self-served, apart from KPI 1 and 2).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from clinic import kpi, thaidate
+from clinic import kpi, labels, thaidate
 
 TITLE = "รายงานผลการดำเนินงานคลินิกให้คำปรึกษาการปฏิบัติงานออนไลน์ 24 ชั่วโมง"
 OFFICE = "สำนักงานเลขานุการปลัดกรุงเทพมหานคร"
@@ -54,6 +55,9 @@ class Report:
     surveys_th: str
     suggestions: list[tuple[str, str]]
     generated_th: str
+    self_service: list[tuple[str, str]]  # (number, sentence) of section 5
+    # (number, heading, [(number, article title, times)]): the articles most used, then those missing knowledge
+    article_lists: list[tuple[str, str, list[tuple[str, str, int]]]]
 
 
 def build(figures: kpi.Kpi, generated_at: datetime) -> Report:
@@ -123,4 +127,47 @@ def build(figures: kpi.Kpi, generated_at: datetime) -> Report:
         surveys_th=surveys_th,
         suggestions=suggestions,
         generated_th=f"จัดทำเมื่อ {thaidate.format_datetime(generated_at)}",
+        self_service=_self_service(figures),
+        article_lists=_article_lists(figures.self_service),
     )
+
+
+def _self_service(figures: kpi.Kpi) -> list[tuple[str, str]]:
+    """Section 5: what the knowledge base answered at once, counted apart from the two KPIs."""
+    ss = figures.self_service
+    if not ss.offered:
+        return [("", "ในช่วงเวลานี้ไม่มีคำถามที่คลังความรู้ตอบได้ทันที")]
+    outcomes = " ".join(
+        f"{labels.text('answer_outcome', code)} {count} เรื่อง"
+        for code, count in (
+            ("solved", ss.solved),
+            ("asked_staff", ss.asked_staff),
+            ("abandoned", ss.abandoned),
+            ("offered", ss.waiting),
+        )  # fmt: skip
+    )
+    rating = f"ผู้ตอบ {ss.rated} คน ให้ระดับ 4-5 จำนวน {ss.rated_helpful} คน คิดเป็น{percent_th(ss.helpful_percent)}"
+    if ss.rating_mean is not None:
+        rating += f" คะแนนเฉลี่ย {ss.rating_mean}"
+    return [
+        (
+            "5.1",
+            f"ผู้ขอรับคำปรึกษาได้คำตอบจากคลังความรู้ทันทีโดยไม่ต้องส่งถึงเจ้าหน้าที่ {figures.self_served} เรื่อง "
+            f"จากเรื่องที่ขอรับคำปรึกษาทั้งหมด {figures.self_served + figures.consultations} เรื่อง "
+            f"คิดเป็น{percent_th(figures.deflection_percent)}",
+        ),
+        ("5.2", f"คลังความรู้เสนอคำตอบ {ss.offered} เรื่อง จำแนกเป็น {outcomes}"),
+        ("5.3", f"ความเห็นต่อคำถาม “คำตอบนี้ช่วยได้ไหม” (นับแยกจากแบบสอบถามความพึงพอใจ) {rating}"),
+    ]
+
+
+def _article_lists(ss: kpi.SelfService) -> list[tuple[str, str, list[tuple[str, str, int]]]]:
+    lists = (
+        ("บทความที่ตอบคำถามได้บ่อยที่สุด", ss.most_used),
+        ("บทความที่ผู้ขอรับคำปรึกษาอ่านแล้วยังส่งถึงเจ้าหน้าที่บ่อยที่สุด (ความรู้ที่ควรเพิ่มหรือปรับปรุง)", ss.missing),
+    )
+    shown = [(heading, uses) for heading, uses in lists if uses]
+    return [
+        (f"5.{number}", heading, [(f"({i})", use.title, use.count) for i, use in enumerate(uses, start=1)])
+        for number, (heading, uses) in enumerate(shown, start=4)
+    ]

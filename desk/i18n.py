@@ -288,6 +288,25 @@ THAI: dict[str, str] = {
     "agency": "หน่วยงาน",
     "deadline": "กำหนดเวลา",
     "Cumulative since 1 Nov 2563": "สะสมตั้งแต่ 1 พ.ย. 2563",
+    # The knowledge base's instant answers on the KPI page (desk/templates/kpi/page.html)
+    "Answered at once by the knowledge base": "ตอบได้ทันทีจากคลังความรู้",
+    "KPI 1 and KPI 2 count staff consultations only; these questions were answered in the chat by the knowledge base and opened no ticket.": (  # noqa: E501
+        "ตัวชี้วัดที่ 1 และ 2 นับเฉพาะเรื่องที่เจ้าหน้าที่ให้คำปรึกษา คำถามในส่วนนี้คลังความรู้ตอบในแชตทันทีโดยไม่ได้เปิดเรื่อง"
+    ),
+    "Self-served": "ได้คำตอบจากคลังความรู้",
+    "consultations without a ticket": "เรื่องที่ไม่ต้องส่งถึงเจ้าหน้าที่",
+    "Deflection rate": "อัตราที่ตอบได้เอง",
+    "self-served ÷ (self-served + staff consultations)": "ตอบได้เอง ÷ (ตอบได้เอง + เรื่องที่เจ้าหน้าที่ให้คำปรึกษา)",
+    "Helpful (4-5)": "ช่วยได้ (ระดับ 4-5)",
+    "Was this answer helpful? (1-5)": "คำตอบนี้ช่วยได้ไหม (1-5)",
+    "mean": "ค่าเฉลี่ย",
+    "What became of the answers": "ผลของคำตอบที่เสนอ",
+    "Answers offered": "คำตอบที่เสนอทั้งหมด",
+    "Articles most used": "บทความที่ตอบได้บ่อยที่สุด",
+    "Most often followed by “ask staff” (missing knowledge)": "บทความที่ตามด้วย “ส่งถึงเจ้าหน้าที่” บ่อยที่สุด (ความรู้ที่ยังขาด)",  # noqa: E501
+    "Article": "บทความ",
+    "Times": "ครั้ง",
+    "No answers from the knowledge base in this period.": "ช่วงนี้ยังไม่มีคำตอบจากคลังความรู้",
     # The knowledge base (desk/knowledge.py, desk/templates/kb/)
     "Knowledge base": "คลังความรู้",
     "Draft": "ร่าง",

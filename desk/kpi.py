@@ -154,7 +154,8 @@ def export(fmt: str) -> Response | tuple[str, int]:
         return Response(stream_with_context(lines()), mimetype=kpi_export.MEDIA_TYPES["csv"], headers=headers)
     buffer = io.BytesIO()
     with rt.db.transaction() as session:
-        kpi_export.write_xlsx(buffer, kpi.compute(session, period, now), kpi_export.ticket_rows(session, period, now))
+        kpi_export.write_xlsx(buffer, kpi.compute(session, period, now), kpi_export.ticket_rows(session, period, now),
+                              kpi_export.offer_rows(session, period))  # fmt: skip
     return Response(buffer.getvalue(), mimetype=kpi_export.MEDIA_TYPES["xlsx"], headers=headers)
 
 
@@ -185,7 +186,9 @@ openapi.PATHS["/kpi"] = {
         "description": "The same figures as `clinic kpi --format json`. KPI 1 = completed within SLA_HOURS × 100 / "
         "consultations whose outcome is known (open tickets still within their deadline are `pending`, and questions "
         "the requester withdrew before their deadline are `withdrawn`, both apart). "
-        "KPI 2 = respondents answering 4 or 5 on `overall` × 100 / respondents. Percentages: one decimal, half up.",
+        "KPI 2 = respondents answering 4 or 5 on `overall` × 100 / respondents. Percentages: one decimal, half up. "
+        "Questions the knowledge base answered at once in the chat are apart from both KPIs: `self_served`, "
+        "`deflection_percent` (self-served × 100 / (self-served + consultations)) and `self_service`.",
         "parameters": [
             {
                 "name": "from",

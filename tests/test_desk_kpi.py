@@ -220,9 +220,11 @@ def _check_printed_pages(pdf: bytes, screenshots: Path) -> None:
         return [line.strip() for line in done.stdout.splitlines() if line.strip()]
 
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^Pages:\s+2$", info, re.M), info  # two pages for this quarter
-    pages = [text(1), text(2)]
-    assert pages[0][-1] == "หน้า 1/2" and pages[1][-1] == "หน้า 2/2"
+    # Three pages for this quarter: the seed's sections 1-4, then 5 (the knowledge base's instant answers).
+    assert re.search(r"^Pages:\s+3$", info, re.M), info
+    pages = [text(1), text(2), text(3)]
+    assert [page[-1] for page in pages] == ["หน้า 1/3", "หน้า 2/3", "หน้า 3/3"]
+    assert pages[2][0].startswith("5. การตอบคำถามทันทีจากคลังความรู้")  # the heading stays with its lines
     last_before_footer, first_of_next = pages[0][-2], pages[1][0]
     leaked = all(piece in first_of_next for piece in last_before_footer.split())
     assert not leaked, (last_before_footer, first_of_next)

@@ -75,7 +75,7 @@ def test_xlsx_opens_with_openpyxl_and_holds_the_same_numbers(runtime: Runtime, t
         figures = kpi.compute(session, Q1_2570, NOW)
         assert kpi_export.write_xlsx(str(path), figures, kpi_export.ticket_rows(session, Q1_2570, NOW)) == 16
     book = load_workbook(path)
-    assert book.sheetnames == ["สรุป Summary", "รายเรื่อง Tickets"]
+    assert book.sheetnames == ["สรุป Summary", "รายเรื่อง Tickets", "ตอบทันที Self-service"]
     summary = {row[0]: row[1:] for row in book["สรุป Summary"].iter_rows(values_only=True) if row and row[0]}
     assert summary["จำนวนเรื่องที่ขอรับคำปรึกษา / Consultations"][0] == 16
     assert summary["จำนวนผู้ใช้บริการ (คน) / Requesters"][0] == 7
