@@ -277,45 +277,83 @@ def article_texts(article: KnowledgeArticle) -> tuple[list[str], list[str]]:
     return [article.title, *article.sample_questions], [f"{article.title}\n{article.answer}"]
 
 
-def refresh_vectors(session: Session, *, now: datetime, batch: int = 64, limit: int | None = None) -> int:
-    """Compute the vectors of published articles that have none or stale ones; return how many articles.
+@dataclass(frozen=True)
+class _Pending:
+    """An article whose vectors are missing or stale: what to embed, and the version it is for."""
 
-    Run by the worker after articles change (`clinic.tasks.refresh_knowledge`), at most `limit`
-    articles at a time so questions waiting in the queue are not held up by a large import.
-    """
-    stale = list(
-        session.scalars(
-            select(KnowledgeArticle)
-            .outerjoin(KnowledgeVector, KnowledgeVector.article_id == KnowledgeArticle.id)
-            .where(
-                KnowledgeArticle.status == "published",
-                (KnowledgeVector.article_id.is_(None))
-                | (KnowledgeVector.version != KnowledgeArticle.version)
-                | (KnowledgeVector.model != embedding.MODEL),
-            )
-            .order_by(KnowledgeArticle.id)
-            .limit(limit)
-        ).unique()
-    )
-    if not stale or not embedding.available():
-        return 0
-    for start in range(0, len(stale), batch):
-        chunk = stale[start : start + batch]
-        asked, answered = zip(*(article_texts(a) for a in chunk), strict=True)
-        question_vectors = embedding.queries([t for texts in asked for t in texts])
-        answer_vectors = embedding.passages([t for texts in answered for t in texts])
+    article_id: int
+    version: int
+    asked: list[str]
+    answered: list[str]
+
+
+def stale_articles(session: Session, *, limit: int | None = None) -> list[_Pending]:
+    """Published articles without vectors of their current version and model, oldest first."""
+    rows = session.scalars(
+        select(KnowledgeArticle)
+        .outerjoin(KnowledgeVector, KnowledgeVector.article_id == KnowledgeArticle.id)
+        .where(
+            KnowledgeArticle.status == "published",
+            (KnowledgeVector.article_id.is_(None))
+            | (KnowledgeVector.version != KnowledgeArticle.version)
+            | (KnowledgeVector.model != embedding.MODEL),
+        )
+        .order_by(KnowledgeArticle.id)
+        .limit(limit)
+    ).unique()
+    return [_Pending(a.id, a.version, *article_texts(a)) for a in rows]
+
+
+def embed(pending: list[_Pending], *, batch: int = 64) -> list[tuple[_Pending, np.ndarray]]:
+    """The vectors of each pending article (CPU work, seconds for a batch: keep it out of any transaction)."""
+    out: list[tuple[_Pending, np.ndarray]] = []
+    for start in range(0, len(pending), batch):
+        chunk = pending[start : start + batch]
+        question_vectors = embedding.queries([t for p in chunk for t in p.asked])
+        answer_vectors = embedding.passages([t for p in chunk for t in p.answered])
         q = a = 0
-        for article, questions, answers in zip(chunk, asked, answered, strict=True):
-            block = np.vstack([question_vectors[q : q + len(questions)], answer_vectors[a : a + len(answers)]])
-            q, a = q + len(questions), a + len(answers)
-            row = session.get(KnowledgeVector, article.id)
-            if row is None:
-                row = KnowledgeVector(article_id=article.id)
-                session.add(row)
-            row.version = article.version
-            row.model = embedding.MODEL
-            row.rows = int(block.shape[0])
-            row.vectors = np.ascontiguousarray(block, dtype=np.float32).tobytes()
-            row.computed_at = now
-        session.flush()
-    return len(stale)
+        for item in chunk:
+            out.append((item, np.vstack([question_vectors[q : q + len(item.asked)],
+                                         answer_vectors[a : a + len(item.answered)]])))  # fmt: skip
+            q, a = q + len(item.asked), a + len(item.answered)
+    return out
+
+
+def store_vectors(session: Session, computed: list[tuple[_Pending, np.ndarray]], *, now: datetime) -> int:
+    """Keep computed vectors, unless the article changed meanwhile (its next refresh covers it)."""
+    current = dict(
+        session.execute(
+            select(KnowledgeArticle.id, KnowledgeArticle.version).where(
+                KnowledgeArticle.id.in_([item.article_id for item, _ in computed])
+            )
+        ).all()
+    )
+    stored = 0
+    for item, block in computed:
+        if current.get(item.article_id) != item.version:
+            continue
+        row = session.get(KnowledgeVector, item.article_id)
+        if row is None:
+            row = KnowledgeVector(article_id=item.article_id)
+            session.add(row)
+        row.version = item.version
+        row.model = embedding.MODEL
+        row.rows = int(block.shape[0])
+        row.vectors = np.ascontiguousarray(block, dtype=np.float32).tobytes()
+        row.computed_at = now
+        stored += 1
+    session.flush()
+    return stored
+
+
+def refresh_vectors(session: Session, *, now: datetime, limit: int | None = None) -> int:
+    """Compute and keep the vectors of stale published articles in this session; how many articles.
+
+    For tests, the bench and small changes. The worker (`clinic.tasks.refresh_knowledge`) does the
+    same in three steps so the embedding runs outside any transaction: on SQLite a transaction holds
+    the database's write lock, and a web request would wait the seconds a batch takes.
+    """
+    pending = stale_articles(session, limit=limit)
+    if not pending or not embedding.available():
+        return 0
+    return store_vectors(session, embed(pending), now=now)

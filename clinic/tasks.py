@@ -57,19 +57,29 @@ def refresh_knowledge() -> int:
 
     One batch per job; a full batch queues the next one behind whatever else is waiting.
     """
-    from clinic import knowledge, knowledge_search
+    from clinic import knowledge
 
     runtime = get_runtime()
-    with runtime.db.transaction() as session:
-        done = knowledge_search.refresh_vectors(session, now=runtime.clock.now(), limit=KNOWLEDGE_BATCH)
+    done = _refresh_knowledge(runtime, KNOWLEDGE_BATCH)
     if done == KNOWLEDGE_BATCH:
         runtime.enqueue(knowledge.REFRESH_JOB)
     return done
 
 
-def _refresh_some_knowledge(runtime: Runtime) -> int:
-    """The tick's share: a few stale articles, in case a refresh job was lost with Redis."""
-    from clinic import knowledge_search
+def _refresh_knowledge(runtime: Runtime, limit: int) -> int:
+    """Read what is stale, embed it outside any transaction, store what is still current."""
+    from clinic import embedding, knowledge_search
 
     with runtime.db.transaction() as session:
-        return knowledge_search.refresh_vectors(session, now=runtime.clock.now(), limit=2)
+        pending = knowledge_search.stale_articles(session, limit=limit)
+    if not pending or not embedding.available():
+        return 0
+    computed = knowledge_search.embed(pending)
+    with runtime.db.transaction() as session:
+        knowledge_search.store_vectors(session, computed, now=runtime.clock.now())
+    return len(pending)
+
+
+def _refresh_some_knowledge(runtime: Runtime) -> int:
+    """The tick's share: a few stale articles, in case a refresh job was lost with Redis."""
+    return _refresh_knowledge(runtime, 2)
