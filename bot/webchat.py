@@ -120,7 +120,7 @@ def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
                 InboundEvent.channel == "web",
                 InboundEvent.event_type.in_(_SHOWN_EVENTS),
                 InboundEvent.id > after_in,
-                InboundEvent.event_key.startswith(f"{user}:"),
+                InboundEvent.channel_user_id == user,  # indexed (channel, channel_user_id, id)
             )
             .order_by(InboundEvent.id)
         ).all()
@@ -181,7 +181,13 @@ def _submit(user: str, key: str, payload: dict[str, Any], event_type: str) -> No
     runtime = _runtime()
     with runtime.db.transaction() as session:
         event, _ = inbound.record(
-            session, channel="web", event_key=key, event_type=event_type, payload=payload, now=runtime.clock.now()
+            session,
+            channel="web",
+            event_key=key,
+            event_type=event_type,
+            payload=payload,
+            now=runtime.clock.now(),
+            channel_user_id=user,
         )
         event_id = event.id
     process_now(event_id)

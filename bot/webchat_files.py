@@ -100,7 +100,13 @@ def _store(user: str, key: str, text: str, parts: list[FileStorage]) -> tuple[in
                 del checked
             payload = {"user": user, "kind": "attachment", "text": text, "uploads": kept}
             event, new = inbound.record(
-                session, channel="web", event_key=key, event_type="attachment", payload=payload, now=now
+                session,
+                channel="web",
+                event_key=key,
+                event_type="attachment",
+                payload=payload,
+                now=now,
+                channel_user_id=user,
             )
             if not new:
                 raise _AlreadyStored
