@@ -86,7 +86,11 @@ def fill(database: Any, secret_key: str, *, tabs: int = TABS, background: int = 
             insert(Requester),
             [{"channel": "web", "channel_user_id": user, "created_at": now} for user in users],
         )
-        ids = dict(session.execute(select(Requester.channel_user_id, Requester.id).where(Requester.channel == "web")))
+        ids = dict(
+            session.execute(select(Requester.channel_user_id, Requester.id).where(Requester.channel == "web"))
+            .tuples()
+            .all()
+        )
         events: list[dict[str, Any]] = []
         replies: list[dict[str, Any]] = []
         for n, user in enumerate(users):

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import processing, requesters
-from clinic import inbound, uploads
+from clinic import inbound, uploads, webchat_changes
 from clinic.models import InboundEvent, OutboxMessage, Ticket
 from clinic.runtime import Runtime
 from clinic.thaidate import format_datetime
@@ -189,6 +189,7 @@ def _submit(user: str, key: str, payload: dict[str, Any], event_type: str) -> No
             now=runtime.clock.now(),
             channel_user_id=user,
         )
+        webchat_changes.touch(session, user)
         event_id = event.id
     process_now(event_id)
 
@@ -227,8 +228,16 @@ def register(bp: Blueprint) -> None:
             return error("ตัวชี้ตำแหน่งไม่ถูกต้อง", "bad 'after' cursor")
         if user is None:
             return jsonify(messages=[], cursor="0.0", has_ticket=False)
+        runtime = _runtime()
+        cursor = f"{int(match.group(1))}.{int(match.group(2))}"
+        # Nothing changed for this browser since it was last answered this cursor: no SQL at all.
+        has_ticket, version = webchat_changes.quiet_answer(runtime, user, cursor)
+        if has_ticket is not None:
+            return jsonify(messages=[], cursor=cursor, has_ticket=has_ticket)
         try:
-            return jsonify(_history(user, int(match.group(1)), int(match.group(2))))
+            history = _history(user, int(match.group(1)), int(match.group(2)))
+            webchat_changes.remember(runtime, user, version, history["cursor"], history["has_ticket"])
+            return jsonify(history)
         except SQLAlchemyError:
             return error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
 

@@ -25,7 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clinic import audit, outbox, settings, sla, survey, uploads
+from clinic import audit, outbox, settings, sla, survey, uploads, webchat_changes
 from clinic.models import (
     FINISHED_STATUSES,
     Attachment,
@@ -152,6 +152,8 @@ def open_ticket(
         session, ticket, kind="inbound", body=body, now=now,
         attachments=attachments, channel_message_id=channel_message_id,
     )  # fmt: skip
+    if requester.channel == "web":
+        webchat_changes.touch(session, requester.channel_user_id)  # its chat now has a ticket
     sla.track(session, ticket)
     return ticket
 
