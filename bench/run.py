@@ -523,6 +523,24 @@ def part_webchat(bench: Bench) -> None:
 
     seconds = max(bench.seconds, 3 * webchat_bench.POLL_SECONDS)  # at least three rounds of every tab
     summary: dict[str, Any] = {}
+    # The stack's own cost at this request rate: bare Flask under the same gunicorn answering the same JSON.
+    with ExitStack() as stack:
+        bare = Gunicorn("bench.baseline_bare:app", {}, workers=WEB_WORKERS, threads=WEB_THREADS, ready_path="/")
+        stack.callback(bare.stop)
+        bare_pids = webchat_bench.process_tree(bare.process.pid)
+        anyone = [f"tab-{n}" for n in range(webchat_bench.TABS)]
+        webchat_bench.poll(bare.url, anyone, webchat_bench.POLL_SECONDS, bare_pids, None)
+        bare_runs = [webchat_bench.poll(bare.url, anyone, seconds, bare_pids, None) for _ in range(bench.repeats)]
+        bare_best = sorted(bare_runs, key=lambda r: r.server_percent)[len(bare_runs) // 2]
+        summary["bare Flask"] = {"runs": [r.as_dict() for r in bare_runs], "median": bare_best.as_dict()}
+    bench.rows.append(
+        Row(
+            "web chat polling",
+            f"bare Flask answering the same JSON (a), {webchat_bench.TABS:,} tabs every "
+            f"{webchat_bench.POLL_SECONDS:.0f} s: gunicorn CPU, % of one core",
+            f"{bare_best.server_percent:.1f} %",
+        )  # fmt: skip
+    )
     for kind in bench.backends:
         with ExitStack() as stack:
             db = stack.enter_context(bench.database(kind))
@@ -552,6 +570,8 @@ def part_webchat(bench: Bench) -> None:
                 f"{webchat_bench.TABS:,} tabs every {webchat_bench.POLL_SECONDS:.0f} s, {kind}: gunicorn CPU, "
                 f"% of one core{db_note}",
                 f"{percent:.1f} %",
+                baseline=f"(a) {bare_best.server_percent:.1f} %",
+                ratio=f"{percent / bare_best.server_percent:.1f}× (a)" if bare_best.server_percent else "",
                 goal=f"≤ {webchat_bench.GOAL_PERCENT:.0f} %",
                 met=percent <= webchat_bench.GOAL_PERCENT and best.failed == 0,
             )  # fmt: skip
