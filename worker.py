@@ -1,4 +1,4 @@
-"""The RQ worker, with RQ's scheduler, and the clock tick that drives the sweeps.
+"""The RQ worker, with RQ's scheduler, the clock tick that drives the sweeps, and the SLA timer.
 
 Run: `python -m worker` (or `clinic worker`). On start it rebuilds the SLA queue from
 the database, so a flushed or replaced Redis loses no deadline.

@@ -116,6 +116,8 @@ def _timed_sweep(runtime: Runtime, clock: ShiftedClock, at: datetime | None) -> 
 def _live(runtime: Runtime, clock: ShiftedClock, at: datetime, redis_url: str) -> dict[str, Any]:
     """Run the worker's SLA timer for LIVE_SECONDS of wall clock from `at`; time each warning it sends."""
     clock.set(at)
+    # What came due while the backlog sweep ran is sent first, untimed: the timer is measured running, not catching up.
+    sla.sweep(runtime)
     sweeps: list[dict[str, Any]] = []
 
     def measured(rt: Runtime) -> sla.SweepResult:
@@ -216,7 +218,8 @@ def run_size(size: int, *, backend: str, workdir: Path, redis_url: str, postgres
             idle.pop("result")
             backlog = _timed_sweep(runtime, clock, last + BACKLOG)
             backlog.pop("result")
-            live = _live(runtime, clock, last + BACKLOG, redis_url)
+            # From where the backlog sweep's clock ended: the warnings of the next seconds are still to send.
+            live = _live(runtime, clock, clock.now(), redis_url)
             return {
                 "backend": backend,
                 "open_tickets": rebuilt,
