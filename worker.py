@@ -1,4 +1,4 @@
-"""The RQ worker, with RQ's scheduler, and the clock tick that drives the sweeps.
+"""The RQ worker, with RQ's scheduler, the clock tick that drives the sweeps, and the SLA timer.
 
 Run: `python -m worker` (or `clinic worker`). On start it rebuilds the SLA queue from
 the database, so a flushed or replaced Redis loses no deadline, and (in the background)
@@ -17,7 +17,7 @@ from typing import Any
 import redis
 from rq import SimpleWorker
 
-from clinic import log_format, sla, thai_text, ticket_index
+from clinic import log_format, sla, sla_timer, thai_text, ticket_index
 from clinic.config import Config, ConfigError
 from clinic.launcher import check_redis
 from clinic.runtime import Runtime, redis_url, set_runtime
@@ -88,6 +88,13 @@ def main() -> int:
     threading.Thread(target=_index_missing_tickets, args=(runtime,), name="clinic-index", daemon=True).start()
     stop = threading.Event()
     threading.Thread(target=_tick_loop, args=(runtime, stop), name="clinic-tick", daemon=True).start()
+    # Warnings go out at their due second, not at the next 15 s tick (docs/sla.md).
+    threading.Thread(
+        target=sla_timer.run,
+        args=(runtime, stop, sla_timer.blocking_connection(redis_url(config))),
+        name="clinic-sla-timer",
+        daemon=True,
+    ).start()
     # SimpleWorker runs jobs in this process: our jobs are short database work, and
     # forking a horse per job would dominate their cost.
     # The worker gets a connection of its own: RQ blocks on BLPOP for minutes and raises the

@@ -45,7 +45,7 @@ from bench.line_events import many_signed
 from bench.processes import Gunicorn, SlowFakeApi, Worker
 
 RESULTS = Path(__file__).with_name("results")
-PARTS = ("intake", "e2e", "sla", "kpi", "inbox", "search", "answers")
+PARTS = ("intake", "e2e", "sla", "kpi", "inbox", "search", "answers", "webchat")
 CHANNEL_SECRET = "bench-channel-secret"
 WEB_WORKERS, WEB_THREADS = 2, 8
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -357,14 +357,25 @@ def part_sla(bench: Bench) -> None:
                 met=None,
             )  # fmt: skip
         )
+        live = figures["live"]
+        live_late = live["worst_lateness_seconds"]
         bench.rows.append(
             Row(
                 "SLA sweep",
-                f"{int(size):,} open tickets: worst lateness of a warning ({steady['warnings_sent']:,} "
-                f"sent in {steady['ticks']} ticks)",
+                f"{int(size):,} open tickets: worst lateness of a warning, worker's SLA timer on the wall clock "
+                f"({live['warnings_sent']:,} sent in {live['seconds']:.0f} s, {live['nearer_warnings_added']} of "
+                f"them added while it waited)",
+                "none sent" if live_late is None else f"{live_late:,.2f} s",
+                goal=f"≤ {live['goal_seconds']:.0f} s",
+                met=live_late is not None and live_late <= live["goal_seconds"],
+            )  # fmt: skip
+        )
+        bench.rows.append(
+            Row(
+                "SLA sweep",
+                f"{int(size):,} open tickets: worst lateness had the sweep run only on the {result['tick_seconds']} s "
+                f"tick ({steady['warnings_sent']:,} sent in {steady['ticks']} ticks)",
                 f"{lateness:,.1f} s",
-                goal="≤ 60 s",
-                met=lateness <= 60,
             )  # fmt: skip
         )
         bench.rows.append(
@@ -572,6 +583,77 @@ def part_search(bench: Bench) -> None:
 # --- the whole run -----------------------------------------------------------------------
 
 
+def part_webchat(bench: Bench) -> None:
+    """1,000 open web-chat tabs polling every 5 s: the server's CPU as a share of one core."""
+    from sqlalchemy.engine import make_url
+
+    from bench import webchat_bench
+
+    seconds = max(bench.seconds, 3 * webchat_bench.POLL_SECONDS)  # at least three rounds of every tab
+    summary: dict[str, Any] = {}
+    # The stack's own cost at this request rate: bare Flask under the same gunicorn answering the same JSON.
+    with ExitStack() as stack:
+        bare = Gunicorn("bench.baseline_bare:app", {}, workers=WEB_WORKERS, threads=WEB_THREADS, ready_path="/")
+        stack.callback(bare.stop)
+        bare_pids = webchat_bench.process_tree(bare.process.pid)
+        anyone = [f"tab-{n}" for n in range(webchat_bench.TABS)]
+        webchat_bench.poll(bare.url, anyone, webchat_bench.POLL_SECONDS, bare_pids, None)
+        bare_runs = [webchat_bench.poll(bare.url, anyone, seconds, bare_pids, None) for _ in range(bench.repeats)]
+        bare_best = sorted(bare_runs, key=lambda r: r.server_percent)[len(bare_runs) // 2]
+        summary["bare Flask"] = {"runs": [r.as_dict() for r in bare_runs], "median": bare_best.as_dict()}
+    bench.rows.append(
+        Row(
+            "web chat polling",
+            f"bare Flask answering the same JSON (a), {webchat_bench.TABS:,} tabs every "
+            f"{webchat_bench.POLL_SECONDS:.0f} s: gunicorn CPU, % of one core",
+            f"{bare_best.server_percent:.1f} %",
+        )  # fmt: skip
+    )
+    for kind in bench.backends:
+        with ExitStack() as stack:
+            db = stack.enter_context(bench.database(kind))
+            cookies = webchat_bench.fill(db.database, "bench-secret-key")
+            application_name = f"bench-webchat-{uuid.uuid4().hex[:8]}"
+            url = db.url
+            if kind == "postgresql":
+                url = make_url(db.url).update_query_dict({"application_name": application_name})
+                url = url.render_as_string(hide_password=False)
+            env = stack.enter_context(bench.product_env(url, "http://127.0.0.1:9"))
+            server = Gunicorn(
+                "wsgi:create_app()", env, workers=WEB_WORKERS, threads=WEB_THREADS, log_path=bench.workdir / "web.log"
+            )
+            stack.callback(server.stop)
+            pids = webchat_bench.process_tree(server.process.pid)
+            # One round first: every tab loads its history and gets its cursor, pools fill, imports settle.
+            warm = webchat_bench.poll(server.url, cookies, webchat_bench.POLL_SECONDS, pids, None)
+            db_pids = webchat_bench.database_backends(db.database, application_name)
+            runs = [webchat_bench.poll(server.url, cookies, seconds, pids, db_pids) for _ in range(bench.repeats)]
+            best = sorted(runs, key=lambda r: r.server_percent)[len(runs) // 2]  # the median run
+            summary[kind] = {"warm_up": warm.as_dict(), "runs": [r.as_dict() for r in runs], "median": best.as_dict()}
+        percent = best.server_percent
+        db_note = "" if best.database_percent is None else f" (+ PostgreSQL backends {best.database_percent:.1f} %)"
+        bench.rows.append(
+            Row(
+                "web chat polling",
+                f"{webchat_bench.TABS:,} tabs every {webchat_bench.POLL_SECONDS:.0f} s, {kind}: gunicorn CPU, "
+                f"% of one core{db_note}",
+                f"{percent:.1f} %",
+                baseline=f"(a) {bare_best.server_percent:.1f} %",
+                ratio=f"{percent / bare_best.server_percent:.1f}× (a)" if bare_best.server_percent else "",
+                goal=f"≤ {webchat_bench.GOAL_PERCENT:.0f} %",
+                met=percent <= webchat_bench.GOAL_PERCENT and best.failed == 0,
+            )  # fmt: skip
+        )
+        bench.rows.append(
+            Row(
+                "web chat polling",
+                f"{kind}: polls/s, latency p50 / p99 ({best.failed} failed)",
+                f"{best.polls / best.seconds:,.0f}/s · {best.p50_ms:.1f} / {best.p99_ms:.1f} ms",
+            )  # fmt: skip
+        )
+    bench.data["webchat"] = summary
+
+
 def machine() -> dict[str, Any]:
     cpu = ""
     try:
@@ -604,6 +686,7 @@ PART_FUNCTIONS: dict[str, Callable[[Bench], None]] = {
     "inbox": part_inbox,
     "answers": part_answers,
     "search": part_search,
+    "webchat": part_webchat,
 }
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import processing, requesters
-from clinic import inbound, outbox, uploads
+from clinic import inbound, outbox, uploads, webchat_changes
 from clinic.models import Attachment, InboundEvent, OutboxMessage, Ticket
 from clinic.runtime import Runtime
 from clinic.thaidate import format_datetime
@@ -147,7 +147,7 @@ def _history(user: str, after_in: int, after_out: int) -> dict[str, Any]:
                 InboundEvent.channel == "web",
                 InboundEvent.event_type.in_(_SHOWN_EVENTS),
                 InboundEvent.id > after_in,
-                InboundEvent.event_key.startswith(f"{user}:"),
+                InboundEvent.channel_user_id == user,  # indexed (channel, channel_user_id, id)
             )
             .order_by(InboundEvent.id)
         ).all()
@@ -217,8 +217,15 @@ def _submit(user: str, key: str, payload: dict[str, Any], event_type: str) -> No
     runtime = _runtime()
     with runtime.db.transaction() as session:
         event, _ = inbound.record(
-            session, channel="web", event_key=key, event_type=event_type, payload=payload, now=runtime.clock.now()
+            session,
+            channel="web",
+            event_key=key,
+            event_type=event_type,
+            payload=payload,
+            now=runtime.clock.now(),
+            channel_user_id=user,
         )
+        webchat_changes.touch(session, user)
         event_id = event.id
     process_now(event_id)
 
@@ -257,8 +264,16 @@ def register(bp: Blueprint) -> None:
             return error("ตัวชี้ตำแหน่งไม่ถูกต้อง", "bad 'after' cursor")
         if user is None:
             return jsonify(messages=[], cursor="0.0", has_ticket=False)
+        runtime = _runtime()
+        cursor = f"{int(match.group(1))}.{int(match.group(2))}"
+        # Nothing changed for this browser since it was last answered this cursor: no SQL at all.
+        has_ticket, version = webchat_changes.quiet_answer(runtime, user, cursor)
+        if has_ticket is not None:
+            return jsonify(messages=[], cursor=cursor, has_ticket=has_ticket)
         try:
-            return jsonify(_history(user, int(match.group(1)), int(match.group(2))))
+            history = _history(user, int(match.group(1)), int(match.group(2)))
+            webchat_changes.remember(runtime, user, version, history["cursor"], history["has_ticket"])
+            return jsonify(history)
         except SQLAlchemyError:
             return error("ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง", "temporarily unavailable", 503)
 

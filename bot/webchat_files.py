@@ -32,7 +32,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from bot import upload_limit
 from bot.events import MAX_ATTACHMENT_BYTES
 from bot.webchat import CLIENT_ID, MAX_TEXT, error, process_now, web_user
-from clinic import inbound, uploads
+from clinic import inbound, uploads, webchat_changes
 from clinic.models import InboundEvent
 from clinic.runtime import Runtime
 
@@ -100,8 +100,15 @@ def _store(user: str, key: str, text: str, parts: list[FileStorage]) -> tuple[in
                 del checked
             payload = {"user": user, "kind": "attachment", "text": text, "uploads": kept}
             event, new = inbound.record(
-                session, channel="web", event_key=key, event_type="attachment", payload=payload, now=now
+                session,
+                channel="web",
+                event_key=key,
+                event_type="attachment",
+                payload=payload,
+                now=now,
+                channel_user_id=user,
             )
+            webchat_changes.touch(session, user)
             if not new:
                 raise _AlreadyStored
             return event.id, kept

@@ -40,10 +40,18 @@ def _insert_new(insert: Any) -> Insert:
 _INSERT_NEW = {"postgresql": _insert_new(postgresql.insert), "sqlite": _insert_new(sqlite.insert)}
 
 
-def store(connection: Connection, *, channel: str, events: Sequence[EventRow], now: datetime) -> list[int]:
+def store(
+    connection: Connection,
+    *,
+    channel: str,
+    events: Sequence[EventRow],
+    now: datetime,
+    channel_user_id: str | None = None,
+) -> list[int]:
     """Insert events in one statement; return the ids of the new ones in the order given.
 
     Already stored keys are left alone. The caller commits, then queues PROCESS_JOB for each id.
+    `channel_user_id` is the sender of all of them when the adapter knows it (the web chat polls by it).
     """
     if not events:
         return []
@@ -56,6 +64,7 @@ def store(connection: Connection, *, channel: str, events: Sequence[EventRow], n
             "received_at": now,
             "status": "pending",
             "attempts": 0,
+            "channel_user_id": channel_user_id,
         }
         for key, event_type, payload in events
     ]
@@ -74,9 +83,16 @@ def record(
     event_type: str,
     payload: dict[str, Any],
     now: datetime,
+    channel_user_id: str | None = None,
 ) -> tuple[InboundEvent, bool]:
     """Store an event; return it and whether it is new. A job is queued after commit."""
-    new_ids = store(session.connection(), channel=channel, events=[(event_key, event_type, payload)], now=now)
+    new_ids = store(
+        session.connection(),
+        channel=channel,
+        events=[(event_key, event_type, payload)],
+        now=now,
+        channel_user_id=channel_user_id,
+    )
     if not new_ids:
         existing = session.scalar(
             select(InboundEvent).where(InboundEvent.channel == channel, InboundEvent.event_key == event_key)

@@ -306,6 +306,8 @@ class InboundEvent(Base):
     __table_args__ = (
         UniqueConstraint("channel", "event_key"),
         Index("ix_inbound_status", "status", "received_at"),
+        # The web chat's poll: this browser's events after its cursor (migration 0006).
+        Index("ix_inbound_channel_user", "channel", "channel_user_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -319,6 +321,8 @@ class InboundEvent(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    # Who sent it, where the channel adapter knows it at storing time (the web chat's browser id).
+    channel_user_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class OutboxMessage(Base):
@@ -329,7 +333,10 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status", "status", "next_attempt_at"),
+        Index("ix_outbox_requester", "requester_id", "id"),  # the web chat's poll (migration 0006)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from clinic import webchat_changes
 from clinic.db import on_commit
 from clinic.models import Attachment, Message, OutboxMessage, Requester, Ticket
 from clinic.runtime import runtime_of
@@ -116,6 +117,8 @@ def queue(
     )
     session.add(item)
     session.flush()
+    if requester is not None and requester.channel == "web":
+        webchat_changes.touch(session, requester.channel_user_id)  # the open chat tab shows it at its next poll
     runtime = runtime_of(session)
     item_id = item.id
     on_commit(session, lambda: runtime.enqueue(DELIVER_JOB, item_id))

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from clinic import audit, ticket_index, uploads
+from clinic import audit, ticket_index, uploads, webchat_changes
 from clinic.models import (
     AnswerOffer,
     Attachment,
@@ -239,6 +239,7 @@ def erase(session: Session, requester: Requester, *, now: datetime, staff: Staff
     ticket_ids = session.scalars(select(Ticket.id).where(Ticket.requester_id == requester.id)).all()
     removed = Removed()
     if requester.channel == "web":
+        webchat_changes.touch(session, requester.channel_user_id)  # its open chat tab forgets what it showed
         # Files the web chat kept that never reached a ticket are found by their owner, not through messages.
         removed.attachments += uploads.purge_unclaimed(session, before=now + timedelta(seconds=1),
                                                        owner=requester.channel_user_id)  # fmt: skip

@@ -39,11 +39,28 @@ NEXT_KEY = "sla:next"
 # Set by `rebuild`: a Redis that lacks it was flushed or replaced, and the next sweep rebuilds first.
 READY_KEY = "sla:ready"
 REBUILD_LOCK_KEY = "sla:rebuilding"
+# A list the SLA timer of each worker blocks on (BLPOP): `track` pushes to it when a ticket's
+# next warning becomes the earliest, so the timer wakes for it at once (clinic/sla_timer.py).
+WAKE_KEY = "sla:wake"
 LEASE_SECONDS = 60
 BATCH_SIZE = 200
 # Tickets opened or closed this long before a rebuild started are re-checked after it,
 # in case their own index update landed before the rebuilt sets replaced the old ones.
 REBUILD_CATCH_UP = timedelta(minutes=5)
+
+# KEYS[1] = due set, KEYS[2] = next set, KEYS[3] = wake list; ARGV = id, deadline, next warning.
+# Pushes a wake-up only when this ticket's warning is now the earliest: one list entry is enough.
+_TRACK = """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+local first = redis.call('ZRANGE', KEYS[2], 0, 0)
+if first[1] == ARGV[1] then
+  redis.call('LPUSH', KEYS[3], ARGV[3])
+  redis.call('LTRIM', KEYS[3], 0, 0)
+  redis.call('EXPIRE', KEYS[3], 60)
+end
+return 1
+"""
 
 # KEYS[1] = next set; ARGV = now, lease score, batch size. Returns the claimed ids.
 _CLAIM = """
@@ -79,6 +96,27 @@ def next_key(runtime: Runtime) -> str:
     return runtime.key(NEXT_KEY)
 
 
+def wake_key(runtime: Runtime) -> str:
+    return runtime.key(WAKE_KEY)
+
+
+def wake(runtime: Runtime) -> None:
+    """Tell a waiting SLA timer to look at the queue again now (one entry, expiring)."""
+    pipe = runtime.redis.pipeline(transaction=True)
+    pipe.lpush(wake_key(runtime), "rebuilt")
+    pipe.ltrim(wake_key(runtime), 0, 0)
+    pipe.expire(wake_key(runtime), 60)
+    pipe.execute()
+
+
+def next_warning_at(runtime: Runtime) -> float | None:
+    """The earliest next-warning time in the queue (epoch seconds), or None when it is empty."""
+    first: list[tuple[bytes, float]] = runtime.redis.zrange(  # type: ignore[assignment]  # redis-py's stubs
+        next_key(runtime), 0, 0, withscores=True
+    )
+    return float(first[0][1]) if first else None
+
+
 def _warn_redis_down(ticket_id: int, exc: Exception) -> None:
     log.warning("SLA index not updated for ticket %s (%s); rebuild restores it", ticket_id, exc)
 
@@ -91,10 +129,9 @@ def track(session: Session, ticket: Ticket) -> None:
 
     def _add() -> None:
         try:
-            pipe = runtime.redis.pipeline(transaction=True)
-            pipe.zadd(due_key(runtime), {str(ticket_id): due})
-            pipe.zadd(next_key(runtime), {str(ticket_id): warn_at})
-            pipe.execute()
+            runtime.redis.register_script(_TRACK)(
+                keys=[due_key(runtime), next_key(runtime), wake_key(runtime)], args=[str(ticket_id), due, warn_at]
+            )
         except redis.RedisError as exc:
             _warn_redis_down(ticket_id, exc)
 
@@ -184,6 +221,7 @@ def rebuild(runtime: Runtime) -> int:
     pipe.set(runtime.key(READY_KEY), started.isoformat())
     pipe.execute()
     _catch_up(runtime, since=started - REBUILD_CATCH_UP)
+    wake(runtime)  # a timer waiting on the old index looks at the new one now
     return len(rows)
 
 
@@ -234,7 +272,11 @@ class SweepResult:
 
 
 def sweep(runtime: Runtime, *, batch_size: int = BATCH_SIZE) -> SweepResult:
-    """Send every warning that has come due; the worker's tick runs this every 15 s."""
+    """Send every warning that has come due.
+
+    Each worker's SLA timer (clinic/sla_timer.py) runs this at the due second; the 15 s tick
+    runs it too, as a backstop. Claims are atomic, so concurrent sweeps never take one ticket twice.
+    """
     result = SweepResult()
     if not _ensure_index(runtime):
         return result

@@ -11,7 +11,8 @@ from clinic.runtime import Runtime, get_runtime
 log = logging.getLogger(__name__)
 
 TICK_JOB = "clinic.tasks.tick"
-# A warning may be at most 60 s late while a worker runs; ticking every 15 s leaves room.
+# The periodic sweeps. SLA warnings do not wait for it: each worker's SLA timer (clinic/sla_timer.py)
+# sweeps at the due second, and the tick's SLA sweep is only a backstop.
 TICK_SECONDS = 15
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clinic import audit, outbox, settings, sla, survey, ticket_index, uploads
+from clinic import audit, outbox, settings, sla, survey, ticket_index, uploads, webchat_changes
 from clinic.models import (
     FINISHED_STATUSES,
     Attachment,
@@ -153,6 +153,8 @@ def open_ticket(
         attachments=attachments, channel_message_id=channel_message_id,
     )  # fmt: skip
     ticket_index.start(session, ticket, body)
+    if requester.channel == "web":
+        webchat_changes.touch(session, requester.channel_user_id)  # its chat now has a ticket
     sla.track(session, ticket)
     return ticket
 
