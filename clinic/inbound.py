@@ -32,7 +32,7 @@ def _insert_new(insert: Any) -> Insert:
     return (
         insert(_TABLE)
         .on_conflict_do_nothing(index_elements=[_TABLE.c.channel, _TABLE.c.event_key])
-        .returning(_TABLE.c.id)
+        .returning(_TABLE.c.id, _TABLE.c.channel, _TABLE.c.event_key)
     )
 
 
@@ -45,8 +45,18 @@ def store(connection: Connection, *, channel: str, events: Sequence[EventRow], n
 
     Already stored keys are left alone. The caller commits, then queues PROCESS_JOB for each id.
     """
-    if not events:
-        return []
+    return store_batch(connection, [(channel, events)], now=now)[0]
+
+
+def store_batch(
+    connection: Connection, bodies: Sequence[tuple[str, Sequence[EventRow]]], *, now: datetime
+) -> list[list[int]]:
+    """Insert the events of several webhook bodies (channel, events) in one statement.
+
+    Returns, per body, the ids of its new events in insertion order. A key stored before, or
+    earlier in this same batch (a redelivery racing its twin), is new for nobody after the first.
+    The caller commits (group commit: `clinic.group_commit`).
+    """
     rows = [
         {
             "channel": channel,
@@ -57,13 +67,25 @@ def store(connection: Connection, *, channel: str, events: Sequence[EventRow], n
             "status": "pending",
             "attempts": 0,
         }
+        for channel, events in bodies
         for key, event_type, payload in events
     ]
+    if not rows:
+        return [[] for _ in bodies]
     statement = _INSERT_NEW[connection.dialect.name]
-    # Several rows go as one multi-row INSERT (SQLAlchemy's insertmanyvalues). Ids follow insertion
-    # order; RETURNING of a multi-row INSERT promises no order, so sort them.
+    # Several rows go as one multi-row INSERT (SQLAlchemy's insertmanyvalues). RETURNING of a
+    # multi-row INSERT promises no order, so each id is matched back by its (channel, key).
     result = connection.execute(statement, rows[0] if len(rows) == 1 else rows)
-    return sorted(result.scalars())
+    inserted = {(channel, key): event_id for event_id, channel, key in result.all()}
+    new_ids: list[list[int]] = []
+    for channel, events in bodies:
+        ids = []
+        for key, _, _ in events:
+            event_id = inserted.pop((channel, key), None)  # pop: a twin later in the batch is not new
+            if event_id is not None:
+                ids.append(event_id)
+        new_ids.append(sorted(ids))
+    return new_ids
 
 
 def record(
