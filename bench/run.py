@@ -4,7 +4,7 @@ Every figure is the median of repeated runs, and every comparison a ratio of fig
 measured in this same run on this machine. Results go to bench/results/latest.json
 and bench/results/latest.md.
 
-    python -m bench.run                       # all parts, the default sizes (about 6 minutes on 2 cores)
+    python -m bench.run                       # all parts, the default sizes (about 9 minutes on 2 cores)
     python -m bench.run --parts intake,kpi    # some parts
     python -m bench.run --full                # add the 1,000,000-row sizes (SLA sweep, KPI)
 

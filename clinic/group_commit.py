@@ -107,6 +107,10 @@ class GroupCommit:
                 batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
             try:
                 self._commit(batch)
+            except BaseException as exc:  # not expected (_commit answers every body); never a false 200
+                for item in batch:
+                    item.error = item.error or exc
+                raise
             finally:
                 with self._cond:
                     for item in batch:
