@@ -223,9 +223,13 @@ def part_intake(bench: Bench) -> None:
         # Every accepted webhook must be in the database: the bench doubles as a loss check.
         for name, db in databases.items():
             with db.database.engine.connect() as connection:
-                stored = connection.execute(text("SELECT COUNT(*) FROM inbound_events")).scalar_one()
+                # A batch is stamped with one received_at: rows per distinct stamp = webhooks per commit.
+                stored, commits = connection.execute(
+                    text("SELECT COUNT(*), COUNT(DISTINCT received_at) FROM inbound_events")
+                ).one()
             summary[name]["sent"] = sent[name]
             summary[name]["stored"] = stored
+            summary[name]["events_per_commit"] = stored / commits if commits else 0.0
 
     bare_rps = summary["bare Flask (a)"]["requests_per_s"]
     sync_rps = summary["sync echo bot (b)"]["requests_per_s"]
@@ -256,6 +260,8 @@ def part_intake(bench: Bench) -> None:
                     met=figures["stored"] >= figures["sent"] and figures["failed"] == 0,
                 )
             )
+            per_commit = f"{figures['events_per_commit']:.2f}"
+            bench.rows.append(Row("webhook intake", f"{name}: events per commit (group commit)", per_commit))
     bench.data["intake"] = {"connections": connections, "seconds": bench.seconds, "variants": summary}
 
 

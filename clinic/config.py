@@ -129,7 +129,7 @@ class Config:
     web_workers: int = 2
     web_threads: int = 8
     worker_processes: int = 1  # RQ worker processes `clinic run` / `clinic worker` start
-    intake_group_wait_ms: float = 2.0  # the longest a webhook waits for company in a group commit
+    intake_group_wait_ms: float = 0.0  # the longest a webhook waits for company in a group commit
     secure_cookies: bool = False
     metrics_token: str = ""  # empty: /metrics answers loopback callers only
     ready_max_queue: int = 500
@@ -211,7 +211,7 @@ class Config:
             web_workers=_port(env, "WEB_WORKERS", "2"),
             web_threads=_port(env, "WEB_THREADS", "8"),
             worker_processes=_processes(env, "WORKER_PROCESSES", "1"),
-            intake_group_wait_ms=_wait_ms(env, "INTAKE_GROUP_WAIT_MS", "2"),
+            intake_group_wait_ms=_wait_ms(env, "INTAKE_GROUP_WAIT_MS", "0"),
             secure_cookies=env.get("SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes"),
             metrics_token=env.get("METRICS_TOKEN", "").strip(),
             ready_max_queue=_count(env, "READY_MAX_QUEUE", "500"),
