@@ -79,11 +79,19 @@ def seed_command() -> None:
 
 
 @cli.command("worker")
-def worker_command() -> None:
-    """Run the RQ worker with its scheduler."""
+@click.option("--processes", type=click.IntRange(1, 32), default=None,
+              help="worker processes (default WORKER_PROCESSES, 1)")  # fmt: skip
+def worker_command(processes: int | None) -> None:
+    """Run the RQ worker with its scheduler (several processes with --processes)."""
     import worker
+    from clinic.launcher import run_workers
 
-    sys.exit(worker.main())
+    if processes is None:
+        try:
+            processes = Config.from_env().worker_processes
+        except ConfigError:
+            processes = 1  # worker.main reports the configuration error in its own words
+    sys.exit(worker.main() if processes == 1 else run_workers(processes))
 
 
 @cli.group("user")

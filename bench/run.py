@@ -4,7 +4,7 @@ Every figure is the median of repeated runs, and every comparison a ratio of fig
 measured in this same run on this machine. Results go to bench/results/latest.json
 and bench/results/latest.md.
 
-    python -m bench.run                       # all parts, the default sizes (about 6 minutes on 2 cores)
+    python -m bench.run                       # all parts, the default sizes (about 9 minutes on 2 cores)
     python -m bench.run --parts intake,kpi    # some parts
     python -m bench.run --full                # add the 1,000,000-row sizes (SLA sweep, KPI)
 
@@ -45,7 +45,7 @@ from bench.line_events import many_signed
 from bench.processes import Gunicorn, SlowFakeApi, Worker
 
 RESULTS = Path(__file__).with_name("results")
-PARTS = ("intake", "e2e", "sla", "kpi", "inbox", "search", "answers", "webchat")
+PARTS = ("intake", "e2e", "scale", "sla", "kpi", "inbox", "search", "answers", "webchat")
 CHANNEL_SECRET = "bench-channel-secret"
 WEB_WORKERS, WEB_THREADS = 2, 8
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -147,7 +147,8 @@ def fmt_ms(seconds: float) -> str:
 
 
 def part_intake(bench: Bench) -> None:
-    """Requests/s and latency of POST /webhook/line against the bare ceiling and a synchronous bot."""
+    """Requests/s and latency of POST /webhook/line against the bare ceiling, a synchronous bot and
+    the plain durable route (one INSERT, commit and enqueue per request)."""
     connections = 32
     with ExitStack() as stack:
         slow_api = SlowFakeApi(0.2)
@@ -168,6 +169,14 @@ def part_intake(bench: Bench) -> None:
         servers["sync echo bot (b)"] = sync
         databases: dict[str, dataset.BenchDatabase] = {}
         for kind in bench.backends:
+            # (c): the durable work alone, one request at a time, in a database and queue of its own.
+            durable_db = stack.enter_context(bench.database(kind))
+            durable_env = stack.enter_context(bench.product_env(durable_db.url, slow_api.url))
+            durable = Gunicorn("bench.baseline_durable:app", durable_env, workers=WEB_WORKERS, threads=WEB_THREADS,
+                               ready_path="/", log_path=bench.workdir / "durable.log")  # fmt: skip
+            stack.callback(durable.stop)
+            servers[f"plain durable route (c), {kind}"] = durable
+            databases[f"plain durable route (c), {kind}"] = durable_db
             db = stack.enter_context(bench.database(kind))
             env = stack.enter_context(bench.product_env(db.url, slow_api.url))
             product = Gunicorn(
@@ -214,20 +223,28 @@ def part_intake(bench: Bench) -> None:
         # Every accepted webhook must be in the database: the bench doubles as a loss check.
         for name, db in databases.items():
             with db.database.engine.connect() as connection:
-                stored = connection.execute(text("SELECT COUNT(*) FROM inbound_events")).scalar_one()
+                # A batch is stamped with one received_at: rows per distinct stamp = webhooks per commit.
+                stored, commits = connection.execute(
+                    text("SELECT COUNT(*), COUNT(DISTINCT received_at) FROM inbound_events")
+                ).one()
             summary[name]["sent"] = sent[name]
             summary[name]["stored"] = stored
+            summary[name]["events_per_commit"] = stored / commits if commits else 0.0
 
     bare_rps = summary["bare Flask (a)"]["requests_per_s"]
     sync_rps = summary["sync echo bot (b)"]["requests_per_s"]
     for name, figures in summary.items():
         rps = figures["requests_per_s"]
         row = Row("webhook intake", f"{name}: requests/s", f"{rps:,.0f}")
-        if name in databases:
-            row.baseline = f"(a) {bare_rps:,.0f} · (b) {sync_rps:,.0f}"
-            row.ratio = f"{rps / bare_rps:.0%} of (a) · {rps / sync_rps:,.1f}× (b)"
-            row.goal = "≥ 50 % of (a), far ahead of (b)"
-            row.met = rps >= 0.5 * bare_rps and rps >= 5 * sync_rps
+        if name.startswith("product, "):
+            kind = name.removeprefix("product, ")
+            durable_rps = summary[f"plain durable route (c), {kind}"]["requests_per_s"]
+            row.baseline = f"(a) {bare_rps:,.0f} · (b) {sync_rps:,.0f} · (c) {durable_rps:,.0f}"
+            row.ratio = f"{rps / bare_rps:.0%} of (a) · {rps / sync_rps:,.1f}× (b) · {rps / durable_rps:.2f}× (c)"
+            row.goal = "≥ 25 % of (a) and ≥ 1.75× (c)"
+            row.met = rps >= 0.25 * bare_rps and rps >= 1.75 * durable_rps
+        elif name in databases:
+            row.ratio = f"{rps / bare_rps:.0%} of (a)"
         bench.rows.append(row)
         latency = f"{figures['p50_ms']:,.1f} / {figures['p99_ms']:,.1f} ms"
         bench.rows.append(Row("webhook intake", f"{name}: latency p50 / p99", latency))
@@ -243,6 +260,8 @@ def part_intake(bench: Bench) -> None:
                     met=figures["stored"] >= figures["sent"] and figures["failed"] == 0,
                 )
             )
+            per_commit = f"{figures['events_per_commit']:.2f}"
+            bench.rows.append(Row("webhook intake", f"{name}: events per commit (group commit)", per_commit))
     bench.data["intake"] = {"connections": connections, "seconds": bench.seconds, "variants": summary}
 
 
@@ -333,6 +352,96 @@ def part_e2e(bench: Bench) -> None:
     )
     bench.data["e2e"] = {"rate_per_s": rate, "events_per_run": count, "backend": kind, "p50_s": p50s, "p99_s": p99s,
                          "delivered": delivered, "sent": total}  # fmt: skip
+
+
+# --- part 2b: workers scale out -------------------------------------------------------
+
+
+SCALE_WORKERS = (1, 2, 4)
+SCALE_EVENTS_PER_WORKER = 30
+SCALE_API_DELAY = 0.2
+
+
+def _scale_run(bench: Bench, kind: str, workers: int) -> dict[str, Any]:
+    """Replies delivered per second with `workers` worker processes, the API answering after 200 ms."""
+    from tests.faults.ledger import assert_each_event_once, assert_each_reply_once
+
+    fake = TimedFakeApi()
+    fake.delay = SCALE_API_DELAY
+    fake.start()
+    try:
+        with bench.database(kind) as db, bench.product_env(db.url, fake.url) as env, ExitStack() as stack:
+            web = Gunicorn("wsgi:create_app()", env, workers=WEB_WORKERS, threads=WEB_THREADS,
+                           log_path=bench.workdir / "scale-web.log")  # fmt: skip
+            stack.callback(web.stop)
+            processes = []
+            for index in range(workers):
+                worker = Worker(env, log_path=bench.workdir / f"scale-worker-{index}.log")
+                stack.callback(worker.stop)
+                processes.append(worker)
+            # Warm every worker (imports, pools) with a few events before the clock starts.
+            warm = many_signed(CHANNEL_SECRET, 2 * workers, users=2 * workers, tag=f"scale-warm-{uuid.uuid4().hex}")
+            _delivery_latencies(fake, warm, _send_paced(web.url, warm, 50), timeout=120)
+            count = SCALE_EVENTS_PER_WORKER * workers
+            events = many_signed(CHANNEL_SECRET, count, users=count, tag=f"scale-{uuid.uuid4().hex}")
+            started = time.time()
+            sent = _send_paced(web.url, events, 500)
+            latencies = _delivery_latencies(fake, events, sent, timeout=300)
+            first = fake.first_deliveries()
+            arrivals = [at for e in events if (at := first.get(e.reply_token) or first.get(f"to:{e.user_id}"))]
+            elapsed = max(arrivals) - started if arrivals else float("nan")
+            for worker in processes:
+                if not worker.alive:
+                    raise RuntimeError(f"a worker died:\n{worker.log_tail()}")
+            # The ledger: every event stored once and processed, every reply accepted by the API once.
+            time.sleep(1.0)  # let the last rows' `sent` commit after their API answer
+            try:
+                assert_each_event_once(db.database, warm + events)
+                replies = assert_each_reply_once(db.database, fake)
+                ledger = ""
+            except AssertionError as exc:
+                replies, ledger = -1, str(exc)
+    finally:
+        fake.stop()
+    return {"workers": workers, "events": count, "delivered": len(latencies), "elapsed_s": elapsed,
+            "replies_per_s": len(latencies) / elapsed if elapsed else 0.0, "ledger_replies": replies,
+            "ledger_error": ledger, "p50_s": statistics.median(latencies) if latencies else float("nan")}  # fmt: skip
+
+
+def part_scale(bench: Bench) -> None:
+    """Webhook → reply delivered with 1, 2 and 4 workers, the fake LINE API answering after 200 ms."""
+    if not bench.postgres_url:
+        bench.notes.append("scale: needs PostgreSQL; not measured.")
+        return
+    kind = "postgresql"
+    runs: dict[int, list[dict[str, Any]]] = {n: [] for n in SCALE_WORKERS}
+    for _ in range(bench.repeats):
+        for workers in SCALE_WORKERS:
+            runs[workers].append(_scale_run(bench, kind, workers))
+    rate = {n: median([r["replies_per_s"] for r in results]) for n, results in runs.items()}
+    goals = {2: 1.8, 4: 3.2}
+    for workers in SCALE_WORKERS:
+        results = runs[workers]
+        ratio = rate[workers] / rate[1]
+        row = Row("workers scale out", f"{workers} worker(s), API answering after 200 ms, {kind}: replies/s",
+                  f"{rate[workers]:,.1f}")  # fmt: skip
+        if workers in goals:
+            row.baseline, row.ratio = f"1 worker {rate[1]:,.1f}", f"{ratio:.2f}×"
+            row.goal, row.met = f"≥ {goals[workers]}×", ratio >= goals[workers]
+        bench.rows.append(row)
+        delivered = sum(r["delivered"] for r in results)
+        sent = sum(r["events"] for r in results)
+        errors = [r["ledger_error"] for r in results if r["ledger_error"]]
+        bench.rows.append(
+            Row(
+                "workers scale out",
+                f"{workers} worker(s): replies delivered / webhooks sent; ledger",
+                f"{delivered:,} / {sent:,}; " + ("balanced" if not errors else errors[0][:120]),
+                goal="nothing lost or doubled",
+                met=delivered == sent and not errors,
+            )  # fmt: skip
+        )
+    bench.data["scale"] = {"backend": kind, "api_delay_s": SCALE_API_DELAY, "runs": runs}
 
 
 # --- part 3: SLA sweep ----------------------------------------------------------------------
@@ -681,6 +790,7 @@ def part_answers(bench: Bench) -> None:
 PART_FUNCTIONS: dict[str, Callable[[Bench], None]] = {
     "intake": part_intake,
     "e2e": part_e2e,
+    "scale": part_scale,
     "sla": part_sla,
     "kpi": part_kpi,
     "inbox": part_inbox,

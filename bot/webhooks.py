@@ -1,9 +1,10 @@
 """The LINE and Messenger webhooks: verify, store every event, queue the work, answer 200 at once.
 
-Each event is stored first (`clinic.inbound.record`, keyed by LINE's webhookEventId or
-Messenger's message id, so a redelivery is processed once) and processed by an RQ job. If
-Redis is down the event is still stored; the recovery sweep queues it later. If the database
-is down we answer 503 so the platform redelivers.
+Each event is stored first (`clinic.inbound.store_batch`, keyed by LINE's webhookEventId or
+Messenger's message id, so a redelivery is processed once) and processed by an RQ job.
+Concurrent webhooks are committed together (`clinic.group_commit`), and none is answered
+before its events are committed. If Redis is down the event is still stored; the recovery
+sweep queues it later. If the database is down we answer 503 so the platform redelivers.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from linebot.v3 import SignatureValidator
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import line_events, messenger_events
-from clinic import inbound
+from clinic.group_commit import Announcement, StoreFailed, group_commit_of
 from clinic.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -47,25 +48,36 @@ def _json_object(raw: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _store(channel: str, events: list[tuple[str, str, dict[str, Any]]]) -> Response:
-    """Store (key, type, payload) events in one transaction; 503 if the database is unavailable."""
-    runtime = _runtime()
+def _store(announcement: Announcement, channel: str, events: list[tuple[str, str, dict[str, Any]]]) -> Response:
+    """Store (key, type, payload) events, committed before we answer; 503 if the database is unavailable.
+
+    The body joins a group commit (`clinic.group_commit`): the events of concurrent webhooks go in
+    one INSERT and one transaction, and their jobs in one Redis round trip. Redis down: stored and
+    200; the recovery sweep queues them.
+    """
     try:
-        # One Core INSERT in one transaction, no ORM session: this is the hot path of every webhook.
-        with runtime.db.engine.begin() as connection:
-            new_ids = inbound.store(connection, channel=channel, events=events, now=runtime.clock.now())
-    except SQLAlchemyError:
+        announcement.submit(channel, events)
+    except StoreFailed:
         log.exception("%s webhook: events not stored; asking the platform to redeliver", channel)
         return _plain("database unavailable", 503)
-    # Committed: only now may a worker see the ids. All of them go in one Redis round trip; if Redis
-    # is down they stay pending and the recovery sweep queues them.
-    runtime.enqueue_each(inbound.PROCESS_JOB, [(event_id,) for event_id in new_ids])
     return _plain("OK", 200)
+
+
+def _announced(view: Callable[[Announcement], Response]) -> Callable[[], Response]:
+    """Announce the request to the group commit while it is verified, so a leader may wait for it."""
+
+    @functools.wraps(view)
+    def wrapper() -> Response:
+        with group_commit_of(_runtime()).announce() as announcement:
+            return view(announcement)
+
+    return wrapper
 
 
 def register(bp: Blueprint) -> None:
     @bp.post("/webhook/line")
-    def line_webhook() -> Response:
+    @_announced
+    def line_webhook(announcement: Announcement) -> Response:
         config = _runtime().config
         if not config.line_enabled:
             return _plain("LINE is not configured", 404)
@@ -84,7 +96,9 @@ def register(bp: Blueprint) -> None:
         events = body.get("events", [])
         if not all(isinstance(event, dict) for event in events):
             return _plain("invalid event", 400)
-        return _store("line", [(line_events.event_key(e), str(e.get("type", ""))[:40], e) for e in events])
+        return _store(
+            announcement, "line", [(line_events.event_key(e), str(e.get("type", ""))[:40], e) for e in events]
+        )
 
     @bp.get("/webhook/messenger")
     def messenger_verify() -> Response:
@@ -99,7 +113,8 @@ def register(bp: Blueprint) -> None:
         return _plain("verification failed", 403)
 
     @bp.post("/webhook/messenger")
-    def messenger_webhook() -> Response:
+    @_announced
+    def messenger_webhook(announcement: Announcement) -> Response:
         config = _runtime().config
         if not config.messenger_enabled:
             return _plain("Messenger is not configured", 404)
@@ -121,4 +136,4 @@ def register(bp: Blueprint) -> None:
                 if not isinstance(item, dict):
                     return _plain("invalid messaging item", 400)
                 items.append((messenger_events.event_key(item), messenger_events.event_type(item), item))
-        return _store("messenger", items)
+        return _store(announcement, "messenger", items)

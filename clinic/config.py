@@ -56,6 +56,24 @@ def _hours_list(env: Mapping[str, str], name: str, default: str) -> tuple[float,
     return tuple(sorted(set(values), reverse=True))
 
 
+def _wait_ms(env: Mapping[str, str], name: str, default: str) -> float:
+    raw = env.get(name, default).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected milliseconds like 2 or 0.5, got {raw!r}") from None
+    if not 0 <= value <= 100:
+        raise ConfigError(name, f"must be between 0 and 100 milliseconds, got {raw!r}")
+    return value
+
+
+def _processes(env: Mapping[str, str], name: str, default: str) -> int:
+    raw = env.get(name, default).strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= 32:
+        raise ConfigError(name, f"expected a number of processes from 1 to 32, got {raw!r}")
+    return int(raw)
+
+
 def _port(env: Mapping[str, str], name: str, default: str) -> int:
     raw = env.get(name, default).strip()
     if not raw.isdigit() or not 0 < int(raw) < 65536:
@@ -110,6 +128,8 @@ class Config:
     key_prefix: str = "clinic:"
     web_workers: int = 2
     web_threads: int = 8
+    worker_processes: int = 1  # RQ worker processes `clinic run` / `clinic worker` start
+    intake_group_wait_ms: float = 0.0  # the longest a webhook waits for company in a group commit
     secure_cookies: bool = False
     metrics_token: str = ""  # empty: /metrics answers loopback callers only
     ready_max_queue: int = 500
@@ -190,6 +210,8 @@ class Config:
             key_prefix=env.get("REDIS_KEY_PREFIX", "clinic:").strip() or "clinic:",
             web_workers=_port(env, "WEB_WORKERS", "2"),
             web_threads=_port(env, "WEB_THREADS", "8"),
+            worker_processes=_processes(env, "WORKER_PROCESSES", "1"),
+            intake_group_wait_ms=_wait_ms(env, "INTAKE_GROUP_WAIT_MS", "0"),
             secure_cookies=env.get("SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes"),
             metrics_token=env.get("METRICS_TOKEN", "").strip(),
             ready_max_queue=_count(env, "READY_MAX_QUEUE", "500"),

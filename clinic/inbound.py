@@ -32,7 +32,7 @@ def _insert_new(insert: Any) -> Insert:
     return (
         insert(_TABLE)
         .on_conflict_do_nothing(index_elements=[_TABLE.c.channel, _TABLE.c.event_key])
-        .returning(_TABLE.c.id)
+        .returning(_TABLE.c.id, _TABLE.c.channel, _TABLE.c.event_key)
     )
 
 
@@ -53,8 +53,24 @@ def store(
     Already stored keys are left alone. The caller commits, then queues PROCESS_JOB for each id.
     `channel_user_id` is the sender of all of them when the adapter knows it (the web chat polls by it).
     """
-    if not events:
-        return []
+    return store_batch(connection, [(channel, events)], now=now, channel_user_ids=[channel_user_id])[0]
+
+
+def store_batch(
+    connection: Connection,
+    bodies: Sequence[tuple[str, Sequence[EventRow]]],
+    *,
+    now: datetime,
+    channel_user_ids: Sequence[str | None] | None = None,
+) -> list[list[int]]:
+    """Insert the events of several webhook bodies (channel, events) in one statement.
+
+    Returns, per body, the ids of its new events in insertion order. A key stored before, or
+    earlier in this same batch (a redelivery racing its twin), is new for nobody after the first.
+    The caller commits (group commit: `clinic.group_commit`). `channel_user_ids`, when given, is the
+    sender of each body's events where the adapter knows it (the web chat polls by it).
+    """
+    senders = list(channel_user_ids) if channel_user_ids is not None else [None] * len(bodies)
     rows = [
         {
             "channel": channel,
@@ -64,15 +80,27 @@ def store(
             "received_at": now,
             "status": "pending",
             "attempts": 0,
-            "channel_user_id": channel_user_id,
+            "channel_user_id": sender,
         }
+        for (channel, events), sender in zip(bodies, senders, strict=True)
         for key, event_type, payload in events
     ]
+    if not rows:
+        return [[] for _ in bodies]
     statement = _INSERT_NEW[connection.dialect.name]
-    # Several rows go as one multi-row INSERT (SQLAlchemy's insertmanyvalues). Ids follow insertion
-    # order; RETURNING of a multi-row INSERT promises no order, so sort them.
+    # Several rows go as one multi-row INSERT (SQLAlchemy's insertmanyvalues). RETURNING of a
+    # multi-row INSERT promises no order, so each id is matched back by its (channel, key).
     result = connection.execute(statement, rows[0] if len(rows) == 1 else rows)
-    return sorted(result.scalars())
+    inserted = {(channel, key): event_id for event_id, channel, key in result.all()}
+    new_ids: list[list[int]] = []
+    for channel, events in bodies:
+        ids = []
+        for key, _, _ in events:
+            event_id = inserted.pop((channel, key), None)  # pop: a twin later in the batch is not new
+            if event_id is not None:
+                ids.append(event_id)
+        new_ids.append(sorted(ids))
+    return new_ids
 
 
 def record(
