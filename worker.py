@@ -36,10 +36,17 @@ def _tick_loop(runtime: Runtime, stop: threading.Event) -> None:
         stop.wait(TICK_SECONDS)
 
 
-class RoutineJobFilter(logging.Filter):
-    """Drops RQ's INFO lines about the tick job: its start and finish every 15 s told nobody anything.
+# Jobs the worker runs for itself, not for a person: their start and finish tell nobody anything.
+ROUTINE_JOBS = (TICK_JOB, "clinic.tasks.refresh_knowledge")
+# RQ's closing lines of every job; a failed job is logged at WARNING or above instead.
+_DONE_LINES = ("Successfully completed", "result is kept for", "Result discarded", ": Job OK (")
 
-    Other jobs (sending a reply, fetching a file) keep their lines, and a tick that fails
+
+class RoutineJobFilter(logging.Filter):
+    """Drops RQ's INFO lines about routine jobs (the 15 s tick, the knowledge base's refresh) and the
+    closing lines of every job: a person reading the log needs which job started, and what failed.
+
+    Other jobs (sending a reply, fetching a file) keep their start line, and any job that fails
     still logs at WARNING or above.
     """
 
@@ -47,7 +54,9 @@ class RoutineJobFilter(logging.Filter):
         if record.levelno > logging.INFO:
             return True
         text = record.getMessage()
-        return TICK_JOB not in text and "-tick-" not in text
+        if any(line in text for line in _DONE_LINES):
+            return False
+        return not any(job in text for job in ROUTINE_JOBS) and "-tick-" not in text
 
 
 def quiet_rq_logs() -> None:

@@ -190,7 +190,7 @@ def test_kpi_1_is_unchanged_by_a_withdrawn_ticket_which_is_counted_apart(runtime
     by_number = {row["เลขที่เรื่อง / Number"]: row for row in table}
     assert by_number[gone.number]["สถานะ / Status"] == "ถอนคำถามแล้ว / Withdrawn"
     assert by_number[gone.number]["ผลภายใน 1 วัน / Within SLA"] == "ถอนคำถาม (ไม่นับ) / Withdrawn (not counted)"
-    assert by_number[within.number]["สถานะ / Status"] == "ปิดแล้ว / closed"
+    assert by_number[within.number]["สถานะ / Status"] == "ปิดแล้ว / Closed"
 
 
 def test_a_question_withdrawn_after_its_deadline_stays_missed(runtime: Runtime) -> None:

@@ -93,6 +93,10 @@ def test_line_unknown_event_type_is_stored_and_ignored(served: str, runtime: Run
     after = snapshot(runtime)
     assert after.pop("inbound_events") == before.pop("inbound_events") + 1
     after.pop("rq jobs"), before.pop("rq jobs")
+    # The worker's own housekeeping on its first tick (the daily retention pass records its day and is
+    # audited; the LINE quota sampler keeps its samples) is not the event's doing.
+    for table in ("settings", "audit_log"):
+        after.pop(table), before.pop(table)
     assert after == before
     assert not api_server.matching("POST", r"^/v2/bot/message/")
 
@@ -153,8 +157,8 @@ def test_desk_and_api_refusals(served: str, runtime: Runtime) -> None:
     _assert_refused(runtime, lambda: agent.post(f"{served}/tickets/{number}/reply", data=forged, timeout=10), 400)
     _assert_refused(runtime, lambda: agent.post(f"{served}/tickets/{number}/close", data={}, timeout=10), 400)
     stranger = requests.Session()  # not signed in, no token
-    _assert_refused(runtime, lambda: stranger.post(f"{served}/tickets/{number}/reply", data=forged, timeout=10),
-                    (400, 401, 302))  # fmt: skip
+    _assert_refused(runtime, lambda: stranger.post(f"{served}/tickets/{number}/reply", data=forged, timeout=10,
+                                                   allow_redirects=False), (400, 401, 302))  # fmt: skip
     for page in ("/admin", "/admin/staff", "/admin/sla", "/admin/audit"):
         _assert_refused(runtime, lambda page=page: agent.get(f"{served}{page}", timeout=10), 403)
 
