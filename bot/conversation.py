@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from bot.choices import Choice, NameMatch, agency_label, by_name, by_number_or_label, normalize, short_label
 from clinic import answer_offers, knowledge, knowledge_search, outbox, privacy, settings, staff_link, survey, tickets
 from clinic.knowledge_search import Hit
-from clinic.models import Agency, AgencyType, AnswerOffer, ChatSession, Requester, Ticket, Topic
+from clinic.models import Agency, AgencyType, AnswerOffer, ChatSession, KnowledgeArticle, Requester, Ticket, Topic
 from clinic.runtime import runtime_of
 from clinic.thaidate import format_datetime, format_datetime_en, hours_in_words
 from clinic.tickets import NewAttachment
@@ -764,8 +764,6 @@ def _show_article(turn: _Turn, hit: Hit, offer: AnswerOffer) -> None:
 
 
 def _titles(session: Session, keys: list[str]) -> dict[str, str]:
-    from clinic.models import KnowledgeArticle
-
     if not keys:
         return {}
     rows = session.execute(select(KnowledgeArticle.key, KnowledgeArticle.title).where(KnowledgeArticle.key.in_(keys)))
